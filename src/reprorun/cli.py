@@ -1,0 +1,223 @@
+"""The command line: split argv into reprorun's options, a script or a subcommand, and dispatch.
+
+`reprorun [OPTIONS] SCRIPT [ARGS...]` runs a script; everything after SCRIPT is the script's.
+`reprorun [OPTIONS] COMMAND ...` runs a management command. A first positional argument that
+names an existing file, contains a path separator, ends in `.py`/`.ipynb`, or is `-`, is always
+a script, so `./env` runs a script even though `env` is a command (DESIGN §2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from reprorun import __version__
+from reprorun.errors import MetadataError, ReprorunError, UsageError
+from reprorun.options import Options
+
+log = logging.getLogger("reprorun")
+
+# name -> module in reprorun.commands; imported only when the command is used.
+COMMANDS: dict[str, str] = {
+    "meta": "meta",
+    "cells": "cells",
+    "sync": "sync",
+    "env": "env",
+    "check": "check",
+    "init": "edit",
+    "add": "edit",
+    "remove": "edit",
+    "cache": "cache",
+    "export": "export",
+}
+
+DESCRIPTION = """\
+Run a Python script in a cached environment built from its PEP 723 `# /// script` block.
+
+  reprorun [OPTIONS] SCRIPT [ARGS...]     run SCRIPT (a path, or - for stdin) with ARGS
+  reprorun --freeze SCRIPT                write exact pins back into the block
+  reprorun [OPTIONS] COMMAND [...]        a management command (reprorun COMMAND --help)
+"""
+
+
+def global_parser(add_help: bool = True) -> argparse.ArgumentParser:
+    """The parser of reprorun's own options (those before SCRIPT or COMMAND)."""
+    parser = argparse.ArgumentParser(
+        prog="reprorun",
+        usage="reprorun [OPTIONS] SCRIPT [ARGS...] | reprorun [OPTIONS] COMMAND ...",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=add_help,
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"reprorun {__version__}")
+    add_global_options(parser)
+    run = parser.add_argument_group("running")
+    run.add_argument("--freeze", action="store_true", help="resolve and write exact pins into the block; do not run")
+    run.add_argument("--upgrade", action="store_true", help="with --freeze: re-resolve from 'requested'")
+    run.add_argument("--upgrade-package", action="append", default=[], metavar="NAME",
+                     help="with --freeze: move just this package (repeatable)")
+    run.add_argument("--hashes", action="store_true", help="with --freeze: record sha256 hashes")
+    run.add_argument("--exclude-newer", metavar="DATE", help="with --freeze: resolve only with files uploaded before DATE")
+    run.add_argument("--dry-run", action="store_true", help="with --freeze: print the new block, write nothing")
+    run.add_argument("--check", action="store_true", help="with --freeze: exit 1 if the block is not frozen and current")
+    run.add_argument("--cells", metavar="SPEC", help="run only these cells of a '# %%%%' script (3, 2:4, :5, \"Title\", a,b)")
+    run.add_argument("--infer", action="store_true", help="for a notebook without a block: infer one from imports and %%pip lines")
+    parser.epilog = "commands: " + ", ".join(dict.fromkeys(COMMANDS)) + "  (reprorun COMMAND --help)"
+    return parser
+
+
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command takes: interpreter, package sources, cache, verbosity."""
+    group = parser.add_argument_group("environment")
+    group.add_argument("--python", metavar="X", help="interpreter: a path or a version (3.12, python3.12)")
+    group.add_argument("--index-url", metavar="URL", help="the package index to use instead of the default")
+    group.add_argument("--extra-index-url", action="append", default=[], metavar="URL", help="another index (repeatable)")
+    group.add_argument("--find-links", action="append", default=[], metavar="PATH", help="a folder or page of distributions (repeatable)")
+    group.add_argument("--no-index", action="store_true", help="ignore package indexes (only --find-links)")
+    group.add_argument("--offline", action="store_true", help="never touch the network; fail if the env is not built")
+    group.add_argument("--refresh", action="store_true", help="build a new environment even if one is cached")
+    group.add_argument("--installer", choices=("auto", "pip", "uv"), default=None, help="who creates envs and installs (default: auto)")
+    group.add_argument("--cache-dir", metavar="DIR", help="cache root (also REPRORUN_CACHE_DIR)")
+    group.add_argument("-q", "--quiet", action="count", default=0, help="say less")
+    group.add_argument("-v", "--verbose", action="count", default=0, help="say more (pip's output, tracebacks)")
+
+
+def options_from(ns: argparse.Namespace) -> Options:
+    """The frozen option bundle of parsed arguments."""
+    return Options(
+        python=ns.python,
+        index_url=ns.index_url,
+        extra_index_urls=tuple(ns.extra_index_url),
+        find_links=tuple(ns.find_links),
+        no_index=ns.no_index,
+        offline=ns.offline,
+        refresh=ns.refresh,
+        installer=ns.installer or os.environ.get("REPRORUN_INSTALLER", "auto"),  # type: ignore[arg-type]
+        cache_dir=ns.cache_dir or os.environ.get("REPRORUN_CACHE_DIR") or None,
+        verbosity=ns.verbose - ns.quiet,
+    )
+
+
+def split_argv(argv: Sequence[str], parser: argparse.ArgumentParser) -> tuple[list[str], str | None, list[str]]:
+    """Split argv into (reprorun's options, the first positional, everything after it)."""
+    takes_value = {
+        opt for action in parser._actions if action.nargs != 0 for opt in action.option_strings
+    }
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            return list(argv[:i]), (argv[i + 1] if i + 1 < len(argv) else None), list(argv[i + 2 :])
+        if arg == "-" or not arg.startswith("-"):
+            return list(argv[:i]), arg, list(argv[i + 1 :])
+        i += 2 if arg in takes_value else 1
+    return list(argv), None, []
+
+
+def is_script(word: str) -> bool:
+    """The dispatch rule of DESIGN §2: is this first positional a script rather than a command?"""
+    return (
+        word == "-"
+        or os.sep in word
+        or (os.altsep is not None and os.altsep in word)
+        or word.endswith((".py", ".ipynb"))
+        or os.path.isfile(word)
+        or word not in COMMANDS
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (the script's own, when one is run)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbosity = argv.count("-v") + argv.count("--verbose")
+    try:
+        return _dispatch(argv)
+    except MetadataError as exc:
+        _report(exc, exc.excerpt())
+        return exc.exit_code
+    except ReprorunError as exc:
+        _report(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception:  # a bug: say so, briefly unless -v
+        if verbosity:
+            raise
+        kind, value = sys.exc_info()[:2]
+        print(f"reprorun: internal error: {kind.__name__ if kind else '?'}: {value}", file=sys.stderr)
+        print("hint: this is a bug in reprorun; rerun with -v for the traceback and report it", file=sys.stderr)
+        return 1
+
+
+def _dispatch(argv: list[str]) -> int:
+    parser = global_parser()
+    before, word, after = split_argv(argv, parser)
+    if word is not None and not is_script(word):
+        return _run_command(word, before, after)
+    ns = parser.parse_args(before)
+    options = options_from(ns)
+    configure_logging(options.verbosity)
+    if word is None:
+        parser.print_usage(sys.stderr)
+        raise UsageError("no script given", hint="reprorun SCRIPT [ARGS...], or reprorun --help")
+    module = _command_module("freeze" if ns.freeze else "run")
+    return module.run_script(word, after, ns, options)  # type: ignore[no-any-return]
+
+
+def _run_command(name: str, before: list[str], after: list[str]) -> int:
+    module = _command_module(COMMANDS[name])
+    parser = argparse.ArgumentParser(prog=f"reprorun {name}", description=module.describe(name), allow_abbrev=False)
+    add_global_options(parser)
+    module.configure(name, parser)
+    ns = parser.parse_args([*before, *after])
+    options = options_from(ns)
+    configure_logging(options.verbosity)
+    return module.run(name, ns, options)  # type: ignore[no-any-return]
+
+
+def _command_module(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(f"reprorun.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"reprorun.commands.{name}":
+            raise UsageError(f"'{name}' is not available in this version of reprorun") from None
+        raise
+
+
+def configure_logging(verbosity: int) -> None:
+    """reprorun's own messages go to stderr as `reprorun: ...` lines; stdout is the script's."""
+    logger = logging.getLogger("reprorun")
+    if logger.handlers:
+        logger.setLevel(_level(verbosity))
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter())
+    logger.addHandler(handler)
+    logger.setLevel(_level(verbosity))
+    logger.propagate = False
+
+
+def _level(verbosity: int) -> int:
+    return logging.DEBUG if verbosity > 0 else logging.WARNING if verbosity < 0 else logging.INFO
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = "reprorun: warning: " if record.levelno >= logging.WARNING else "reprorun: "
+        return prefix + record.getMessage()
+
+
+def _report(exc: ReprorunError, excerpt: str = "") -> None:
+    print(f"reprorun: error: {exc.message}", file=sys.stderr)
+    if excerpt:
+        print(excerpt, file=sys.stderr)
+    if exc.hint:
+        print(f"hint: {exc.hint}", file=sys.stderr)

@@ -1,0 +1,38 @@
+"""`reprorun cells SCRIPT`: list the cells of a `# %%` script (index, title, lines, kind)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from reprorun import cells as cellsplit
+from reprorun import source
+from reprorun.options import Options
+
+
+def describe(name: str) -> str:
+    """One line for `--help`."""
+    return "List the cells of a '# %%' cell script; cell 0 is the code before the first marker."
+
+
+def configure(name: str, parser: argparse.ArgumentParser) -> None:
+    """Arguments of `cells`."""
+    parser.add_argument("script", help="the script (a path, or - for standard input)")
+    parser.add_argument("--json", action="store_true", help="print a JSON array")
+
+
+def run(name: str, ns: argparse.Namespace, options: Options) -> int:
+    """Print the cells as a table, or as JSON."""
+    found = cellsplit.split(source.read(ns.script).text)
+    if ns.json:
+        json.dump([asdict(c) for c in found], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(f"{'cell':>4}  {'lines':<11}  {'kind':<8}  title")
+    for cell in found:
+        lines = f"{cell.first_line}-{cell.last_line}"
+        title = cell.title or ("(preamble)" if cell.index == 0 else "")
+        print(f"{cell.index:>4}  {lines:<11}  {cell.kind:<8}  {title}")
+    return 0

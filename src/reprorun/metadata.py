@@ -1,0 +1,347 @@
+"""Parse and validate a script's inline metadata: a pure function of the script's text.
+
+The `script` block (PEP 723) is TOML with `requires-python`, `dependencies` and `[tool.*]`
+tables; reprorun's own settings live in `[tool.reprorun]`. A script with no `script` block may
+still carry the rejected PEP 722 `# Script Dependencies:` comment, which is read as a fallback.
+Every invalid case raises `MetadataError` naming the file's line; everything doubtful but usable
+comes back as a `Notice` for the caller to show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from reprorun.blocks import Block, scan, split_lines
+from reprorun.errors import MetadataError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+KNOWN_FIELDS = ("requires-python", "dependencies", "tool")
+HASH_RE = re.compile(r"sha256:[0-9a-f]{64}")
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+_PEP722_MARKER = re.compile(r"(?i)^#\s+script\s+dependencies:\s*$")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something worth telling the user that does not stop the run."""
+
+    line: int
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated `[tool.reprorun]` table."""
+
+    requested: tuple[str, ...] | None = None
+    frozen_for: str | None = None
+    exclude_newer: str | None = None
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    hashes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What a script declares: the block (if any), its validated fields and the raw TOML."""
+
+    path: str
+    source: Literal["pep723", "pep722", "none"]
+    block: Block | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    requires_python: str | None = None
+    dependencies: tuple[str, ...] = ()
+    settings: Settings = field(default_factory=Settings)
+    notices: tuple[Notice, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The block as a JSON-ready object (dates and times as ISO 8601 strings)."""
+        return _jsonable(dict(self.data))  # type: ignore[no-any-return]
+
+
+def parse(text: str, path: str = "<script>") -> Metadata:
+    """Parse a script's text; raise `MetadataError` for any invalid block."""
+    result = scan(text)
+    notices = [
+        Notice(u.line, f"unclosed '# /// {u.type}' block ignored", "close it with a '# ///' line")
+        for u in result.unclosed
+    ]
+    scripts = result.of_type("script")
+    if len(scripts) > 1:
+        second = scripts[1]
+        raise MetadataError(
+            f"a second 'script' block (the first is at line {scripts[0].start_line})",
+            path=path,
+            line=second.start_line,
+            source_line=f"# /// {second.type}",
+            hint="PEP 723 allows one 'script' block per file; merge them",
+        )
+    if not scripts:
+        return _parse_pep722(text, path, notices)
+    block = scripts[0]
+    data = _load_toml(block, text, path)
+    return _validate(data, block, text, path, notices)
+
+
+def _load_toml(block: Block, text: str, path: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(block.content)
+    except tomllib.TOMLDecodeError as exc:
+        reason = _TOML_POS.sub("", str(exc)).strip()
+        pos = _TOML_POS.search(str(exc))
+        line, column = (int(pos.group(1)), int(pos.group(2))) if pos else (1, None)
+        line = min(max(line, 1), block.end_line - block.start_line - 1 or 1)
+        file_line = block.content_line(line)
+        raise MetadataError(
+            f"invalid TOML in the script block: {reason}",
+            path=path,
+            line=file_line,
+            source_line=_line(text, file_line),
+            column=None if column is None else column + 1,
+        ) from None
+
+
+def _validate(
+    data: dict[str, Any], block: Block, text: str, path: str, notices: list[Notice]
+) -> Metadata:
+    where = _Locator(block, text, path)
+    for key in data:
+        if key not in KNOWN_FIELDS:
+            notices.append(Notice(where.key_line(key), f"unknown field '{key}' ignored"))
+    requires_python = data.get("requires-python")
+    if requires_python is not None:
+        if not isinstance(requires_python, str):
+            raise where.error("requires-python", "'requires-python' must be a string")
+        try:
+            SpecifierSet(requires_python)
+        except InvalidSpecifier:
+            raise where.error(
+                "requires-python",
+                f"'requires-python' is not a valid version specifier: {requires_python!r}",
+                hint="write it like \">=3.10\" or \">=3.10,<3.13\"",
+            ) from None
+    dependencies = _requirements(data, "dependencies", where)
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise where.error("tool", "'tool' must be a table")
+    settings = _settings(tool.get("reprorun", {}), where, notices)
+    return Metadata(
+        path=path,
+        source="pep723",
+        block=block,
+        data=data,
+        requires_python=requires_python,
+        dependencies=dependencies,
+        settings=settings,
+        notices=tuple(notices),
+    )
+
+
+def _requirements(table: Mapping[str, Any], key: str, where: _Locator) -> tuple[str, ...]:
+    value = table.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise where.error(key, f"'{key}' must be an array of strings")
+    for item in value:
+        if not isinstance(item, str):
+            raise where.error(key, f"'{key}' holds a {_toml_type(item)}, not a string: {item!r}")
+        try:
+            Requirement(item)
+        except InvalidRequirement as exc:
+            reason = str(exc).splitlines()[0].rstrip()
+            raise where.error(
+                key, f"invalid requirement {item!r}: {reason}", needle=item
+            ) from None
+    return tuple(value)
+
+
+def _settings(table: Any, where: _Locator, notices: list[Notice]) -> Settings:
+    if not isinstance(table, dict):
+        raise where.error("reprorun", "'[tool.reprorun]' must be a table")
+    known = {"requested", "frozen-for", "exclude-newer", "index-url", "extra-index-urls",
+             "find-links", "hashes"}  # fmt: skip
+    for key in table:
+        if key not in known:
+            notices.append(
+                Notice(where.key_line(key), f"unknown key '{key}' in [tool.reprorun] ignored",
+                       "a newer reprorun may know it; this one does not")  # fmt: skip
+            )
+    requested = _requirements(table, "requested", where) if "requested" in table else None
+    for key in ("frozen-for", "index-url"):
+        if key in table and not isinstance(table[key], str):
+            raise where.error(key, f"'{key}' must be a string")
+    for key in ("extra-index-urls", "find-links"):
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise where.error(key, f"'{key}' must be an array of strings")
+    return Settings(
+        requested=requested,
+        frozen_for=table.get("frozen-for"),
+        exclude_newer=_exclude_newer(table, where),
+        index_url=table.get("index-url"),
+        extra_index_urls=tuple(table.get("extra-index-urls", ())),
+        find_links=tuple(table.get("find-links", ())),
+        hashes=_hashes(table, where),
+    )
+
+
+def _exclude_newer(table: Mapping[str, Any], where: _Locator) -> str | None:
+    value = table.get("exclude-newer")
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            parse_timestamp(value)
+        except ValueError:
+            pass
+        else:
+            return value
+    raise where.error(
+        "exclude-newer",
+        f"'exclude-newer' must be an RFC 3339 date-time or a date: {value!r}",
+        hint='write it like "2024-06-01" or "2024-06-01T00:00:00Z"',
+    )
+
+
+def parse_timestamp(value: str) -> dt.datetime:
+    """An RFC 3339 date-time, or a date meaning its midnight UTC; naive times are UTC."""
+    text = value.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        day = dt.date.fromisoformat(text)
+        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?", text):
+        raise ValueError(f"not an RFC 3339 date-time: {value!r}")
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _hashes(table: Mapping[str, Any], where: _Locator) -> dict[str, tuple[str, ...]]:
+    value = table.get("hashes", {})
+    if not isinstance(value, dict):
+        raise where.error("hashes", "'hashes' must be a table: package name -> array of hashes")
+    hashes: dict[str, tuple[str, ...]] = {}
+    for name, items in value.items():
+        if not isinstance(items, list) or not all(isinstance(h, str) for h in items):
+            raise where.error(name, f"hashes of '{name}' must be an array of strings")
+        for item in items:
+            if not HASH_RE.fullmatch(item):
+                raise where.error(
+                    name, f"hash of '{name}' is not 'sha256:' and 64 hex digits: {item!r}",
+                    needle=item,
+                )
+        hashes[name] = tuple(items)
+    return hashes
+
+
+def _parse_pep722(text: str, path: str, notices: list[Notice]) -> Metadata:
+    """PEP 722's `# Script Dependencies:` comment, the fallback when there is no block."""
+    lines = split_lines(text)
+    for number, (_, line) in enumerate(lines, start=1):
+        if not _PEP722_MARKER.match(line.lstrip("\ufeff")):
+            continue
+        dependencies = []
+        for offset, (_, dep_line) in enumerate(lines[number:], start=number + 1):
+            if not dep_line.startswith("#"):
+                break
+            requirement = dep_line[1:].split(" # ", maxsplit=1)[0].strip()
+            if not requirement:
+                break
+            try:
+                Requirement(requirement)
+            except InvalidRequirement as exc:
+                raise MetadataError(
+                    f"invalid requirement {requirement!r} in the 'Script Dependencies' comment: "
+                    + str(exc).splitlines()[0],
+                    path=path,
+                    line=offset,
+                    source_line=dep_line,
+                ) from None
+            dependencies.append(requirement)
+        notices.append(
+            Notice(
+                number,
+                "read the PEP 722 'Script Dependencies' comment (a rejected format)",
+                f"convert it to a PEP 723 block with: reprorun init --infer {path}",
+            )
+        )
+        return Metadata(path=path, source="pep722", dependencies=tuple(dependencies),
+                        data={"dependencies": dependencies}, notices=tuple(notices))  # fmt: skip
+    return Metadata(path=path, source="none", notices=tuple(notices))
+
+
+class _Locator:
+    """Maps a key or value of the block back to the line of the file it stands on."""
+
+    def __init__(self, block: Block, text: str, path: str) -> None:
+        self.block = block
+        self.path = path
+        self.lines = [ln[2:] for _, ln in split_lines(text)[block.start_line : block.end_line - 1]]
+
+    def key_line(self, key: str) -> int:
+        """The file line where `key` is assigned or its table opens (the opener as a fallback)."""
+        pattern = re.compile(
+            rf"""^\s*(\[+\s*)?(["']?)[\w.\-"']*\b{re.escape(key)}\b\2\s*(=|\])"""
+        )
+        for index, line in enumerate(self.lines, start=1):
+            if pattern.search(line):
+                return self.block.content_line(index)
+        return self.block.start_line
+
+    def error(
+        self, key: str, message: str, hint: str | None = None, needle: str | None = None
+    ) -> MetadataError:
+        """A `MetadataError` on the line of `needle` (a value) or else of `key`."""
+        line = self.key_line(key)
+        column = None
+        if needle is not None:
+            for index, text in enumerate(self.lines, start=1):
+                found = text.find(needle)
+                if found >= 0:
+                    line, column = self.block.content_line(index), found + 2
+                    break
+        source = self.lines[line - self.block.start_line - 1] if line > self.block.start_line else ""
+        return MetadataError(
+            message,
+            path=self.path,
+            line=line,
+            source_line=("# " + source) if source else f"# /// {self.block.type}",
+            column=column,
+            hint=hint,
+        )
+
+
+def _line(text: str, number: int) -> str:
+    lines = split_lines(text)
+    return lines[number - 1][1] if 0 < number <= len(lines) else ""
+
+
+def _toml_type(value: object) -> str:
+    names = {bool: "boolean", int: "integer", float: "float", list: "array", dict: "table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return value
