@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main() -> None:
     """Try the warm path first (no heavy imports); fall back to the full command line."""
+    argv = sys.argv[1:]
+    if os.environ.get("REPRORUN_WARM", "1") != "0":
+        from reprorun.warm import try_exec
+
+        try_exec(argv)
     from reprorun.cli import main as cli_main
 
-    sys.exit(cli_main(sys.argv[1:]))
+    sys.exit(cli_main(argv))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,112 @@
+"""Find the environment a script needs, or build it: one builder per key, published last."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from reprorun import __version__, keys
+from reprorun.cache import Cache
+from reprorun.errors import BuildError, OfflineError
+from reprorun.installers import InstallRequest, Sources, backend_for, env_python, sources_for
+from reprorun.interpreters import Interpreter, choose
+from reprorun.metadata import Metadata
+from reprorun.options import Options
+
+log = logging.getLogger("reprorun")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything that decides an environment: requirements, interpreter, sources, hashes."""
+
+    requirements: tuple[str, ...]
+    interpreter: Interpreter
+    sources: Sources
+    hashes: dict[str, tuple[str, ...]]
+
+    def document(self) -> dict[str, Any]:
+        """The key document of this spec."""
+        return keys.document(self.requirements, self.interpreter, self.sources, self.hashes)
+
+
+@dataclass(frozen=True)
+class Env:
+    """A published environment."""
+
+    key: str
+    path: Path
+    built: bool  # True when this call built it
+
+    @property
+    def python(self) -> Path:
+        """Its interpreter."""
+        return env_python(self.path)
+
+
+def ensure(cache: Cache, spec: Spec, options: Options, label: str) -> Env:
+    """The published env of the spec; build it under the key's lock if there is none."""
+    doc = spec.document()
+    key = keys.digest(doc)
+    found = None if options.refresh else cache.lookup(key)
+    if found is not None:
+        return Env(key, found, built=False)
+    if options.offline:
+        raise OfflineError(
+            f"{label}: its environment is not built, and --offline forbids building it",
+            hint=f"prepare it where the network is reachable: reprorun sync {label}",
+        )
+    cache.prepare()
+    before = cache.published_name(key)
+    with cache.build_lock(key):
+        found = cache.lookup(key)
+        if found is not None and (not options.refresh or cache.published_name(key) != before):
+            return Env(key, found, built=False)  # another process built (or refreshed) it meanwhile
+        cache.discard_unpublished(key)
+        path = _build(cache, key, doc, spec, options, label)
+    return Env(key, path, built=True)
+
+
+def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Options, label: str) -> Path:
+    start = time.monotonic()
+    interpreter = spec.interpreter
+    count = len(spec.requirements)
+    backend = backend_for(options.installer)
+    what = f"{count} requirement{'' if count == 1 else 's'}" if count else "no requirements"
+    log.info("creating an environment for %s: Python %s, %s (%s)", label, interpreter.version, what, backend.name)
+    path = cache.new_build(key)
+    try:
+        backend.create(path, interpreter, cache.app_data, options.verbosity)
+        installed = 0
+        if spec.requirements:
+            request = InstallRequest(spec.requirements, spec.sources, spec.hashes, path / "reprorun-install.json")
+            installed = backend.install(path, interpreter, request, options.verbosity)
+        if not env_python(path).exists():
+            raise BuildError(f"the new environment has no interpreter at {env_python(path)}")
+        info = {
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "reprorun": __version__,
+            "installer": backend.name,
+            "interpreter": interpreter.executable,
+            "packages": installed,
+            "seconds": round(time.monotonic() - start, 2),
+        }
+        cache.publish(key, path, doc, info)
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    if spec.requirements:
+        log.info("installed %d package%s in %.1fs", installed, "" if installed == 1 else "s", time.monotonic() - start)
+    return path
+
+
+def spec_for(meta: Metadata, options: Options, cache: Cache, script_dir: str | None) -> Spec:
+    """The spec of a parsed script: its interpreter, requirements, sources and hashes."""
+    interpreter = choose(meta.requires_python, options.python, cache.interpreters)
+    sources = sources_for(options, meta.settings, base=script_dir)
+    return Spec(meta.dependencies, interpreter, sources, dict(meta.settings.hashes))

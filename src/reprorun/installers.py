@@ -1,0 +1,298 @@
+"""Installers: who creates an environment and installs into it (pip via virtualenv, or uv).
+
+Both backends take the same requirement list, package sources and hashes, and leave the same
+environment; only speed differs. pip is virtualenv's embedded wheel run by the target
+interpreter itself, so an env needs no pip of its own and every interpreter gets a modern pip.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import logging
+import os
+import re
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from reprorun import processes
+from reprorun.errors import BuildError
+from reprorun.interpreters import Interpreter
+from reprorun.metadata import Settings
+from reprorun.options import Options
+
+log = logging.getLogger("reprorun")
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where packages come from: reprorun's options first, then the block's `[tool.reprorun]`."""
+
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    offline: bool = False
+    exclude_newer: str | None = None
+
+    def pip_args(self) -> list[str]:
+        """The pip options that say the same."""
+        args: list[str] = []
+        if self.index_url:
+            args += ["--index-url", self.index_url]
+        for url in self.extra_index_urls:
+            args += ["--extra-index-url", url]
+        for link in self.find_links:
+            args += ["--find-links", link]
+        if self.no_index or self.offline:
+            args.append("--no-index")
+        if self.exclude_newer:
+            args += ["--uploaded-prior-to", self.exclude_newer]
+        return args
+
+    def uv_args(self) -> list[str]:
+        """The uv options that say the same."""
+        args: list[str] = []
+        if self.index_url:
+            args += ["--default-index", self.index_url]
+        for url in self.extra_index_urls:
+            args += ["--index", url]
+        for link in self.find_links:
+            args += ["--find-links", link]
+        if self.no_index:
+            args.append("--no-index")
+        if self.offline:
+            args.append("--offline")
+        if self.exclude_newer:
+            args += ["--exclude-newer", self.exclude_newer]
+        return args
+
+
+def sources_for(options: Options, settings: Settings, exclude_newer: str | None = None, base: str | None = None) -> Sources:
+    """Merge command-line and block settings; relative local paths become absolute (from `base`)."""
+    return Sources(
+        index_url=options.index_url or settings.index_url,
+        extra_index_urls=(*options.extra_index_urls, *settings.extra_index_urls),
+        find_links=(
+            *(_absolute(p, None) for p in options.find_links),
+            *(_absolute(p, base) for p in settings.find_links),
+        ),
+        no_index=options.no_index,
+        offline=options.offline,
+        exclude_newer=exclude_newer or settings.exclude_newer,
+    )
+
+
+def _absolute(link: str, base: str | None) -> str:
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+://", link):
+        return link
+    return os.path.abspath(os.path.join(base, link) if base else link)
+
+
+def pip_wheel(python_short: str) -> str:
+    """virtualenv's embedded pip wheel for that Python version, found without importing virtualenv."""
+    spec = importlib.util.find_spec("virtualenv")
+    if spec is None or not spec.submodule_search_locations:
+        raise BuildError("virtualenv is not installed", hint="reinstall reprorun")
+    embed = Path(next(iter(spec.submodule_search_locations))) / "seed" / "wheels" / "embed"
+    try:
+        from virtualenv.seed.wheels.embed import get_embed_wheel
+
+        wheel = get_embed_wheel("pip", python_short)
+        if wheel is not None:
+            return str(wheel.path)
+    except Exception:  # noqa: BLE001 - fall back to the newest wheel on disk
+        log.debug("virtualenv's embed lookup failed; using the newest pip wheel")
+    wheels = sorted(glob.glob(str(embed / "pip-*.whl")), key=_wheel_version)
+    if not wheels:
+        raise BuildError("virtualenv ships no pip wheel", hint="reinstall virtualenv")
+    return wheels[-1]
+
+
+def _wheel_version(path: str) -> tuple[int, ...]:
+    match = re.search(r"pip-([\d.]+)-", os.path.basename(path))
+    return tuple(int(p) for p in match.group(1).split(".") if p) if match else ()
+
+
+def pip_argv(python_executable: str, python_short: str) -> list[str]:
+    """The argv prefix that runs a modern pip under the given interpreter."""
+    return [python_executable, os.path.join(pip_wheel(python_short), "pip")]
+
+
+def env_python(env_dir: Path) -> Path:
+    """The interpreter inside an environment."""
+    return env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+class Backend(Protocol):
+    """Creates an environment and installs requirements into it."""
+
+    name: str
+
+    def create(self, dest: Path, interpreter: Interpreter, app_data: Path, verbosity: int) -> None:
+        """Create an empty environment at dest (isolated from user site-packages)."""
+
+    def install(self, dest: Path, interpreter: Interpreter, request: InstallRequest, verbosity: int) -> int:
+        """Install the request into the env at dest; return how many packages were installed."""
+
+
+@dataclass(frozen=True)
+class InstallRequest:
+    """What to install and from where; with hashes, every distribution must match one."""
+
+    requirements: tuple[str, ...]
+    sources: Sources
+    hashes: Mapping[str, tuple[str, ...]]
+    report: Path | None = None
+
+
+class PipBackend:
+    """virtualenv creates the env without seeding pip; the embedded pip installs from outside."""
+
+    name = "pip"
+
+    def create(self, dest: Path, interpreter: Interpreter, app_data: Path, verbosity: int) -> None:
+        """Create the env with virtualenv (imported here: only a build pays for it)."""
+        from virtualenv import cli_run
+
+        args = [str(dest), "--python", interpreter.executable, "--no-seed", "--no-periodic-update",
+                "--app-data", str(app_data), "--no-vcs-ignore", "--quiet"]  # fmt: skip
+        try:
+            cli_run(args, setup_logging=False)
+        except Exception as exc:  # noqa: BLE001 - virtualenv raises many kinds; all mean "no env"
+            raise BuildError(f"could not create the environment with virtualenv: {exc}") from None
+
+    def install(self, dest: Path, interpreter: Interpreter, request: InstallRequest, verbosity: int) -> int:
+        """Install with pip run by the env's own interpreter; return the number installed."""
+        argv = [*pip_argv(str(env_python(dest)), interpreter.short), "install",
+                "--no-input", "--disable-pip-version-check", "--no-warn-script-location"]  # fmt: skip
+        argv += request.sources.pip_args()
+        if request.report is not None:
+            argv += ["--report", str(request.report)]
+        requirement_file = None
+        if request.hashes:
+            requirement_file = dest / "reprorun-requirements.txt"
+            requirement_file.write_text(hashed_requirements(request.requirements, request.hashes), "utf-8")
+            argv += ["--require-hashes", "-r", str(requirement_file)]
+        else:
+            argv += list(request.requirements)
+        if verbosity <= 0:
+            argv.append("--quiet")
+        result = processes.run(argv, env=_pip_env(), stream=verbosity > 0)
+        if result.returncode != 0:
+            raise install_error(request.requirements, result)
+        return _count_report(request.report)
+
+
+class UvBackend:
+    """uv creates the env and installs into it: same inputs, same result, faster."""
+
+    name = "uv"
+
+    def __init__(self, executable: str) -> None:
+        self.executable = executable
+
+    def create(self, dest: Path, interpreter: Interpreter, app_data: Path, verbosity: int) -> None:
+        """`uv venv` with the chosen interpreter."""
+        argv = [self.executable, "venv", "--no-config", "--quiet", "--python", interpreter.executable, str(dest)]
+        result = processes.run(argv, env=processes.environ(UV_PYTHON_DOWNLOADS="never"))
+        if result.returncode != 0:
+            raise BuildError(f"could not create the environment with uv:\n{result.tail(6)}")
+
+    def install(self, dest: Path, interpreter: Interpreter, request: InstallRequest, verbosity: int) -> int:
+        """`uv pip install --python ENV`, with the same sources and hashes."""
+        argv = [self.executable, "pip", "install", "--no-config", "--python", str(env_python(dest))]
+        argv += request.sources.uv_args()
+        if request.hashes:
+            requirement_file = dest / "reprorun-requirements.txt"
+            requirement_file.write_text(hashed_requirements(request.requirements, request.hashes), "utf-8")
+            argv += ["--require-hashes", "-r", str(requirement_file)]
+        else:
+            argv += list(request.requirements)
+        if verbosity <= 0:
+            argv.append("--quiet")
+        result = processes.run(argv, env=processes.environ(UV_PYTHON_DOWNLOADS="never"), stream=verbosity > 0)
+        if result.returncode != 0:
+            raise install_error(request.requirements, result)
+        return _count_installed(dest)
+
+
+def backend_for(choice: str) -> Backend:
+    """`pip`, `uv`, or `auto` (uv when it can be found, else pip)."""
+    if choice in ("uv", "auto"):
+        found = find_uv()
+        if found:
+            return UvBackend(found)
+        if choice == "uv":
+            raise BuildError("--installer uv: no 'uv' executable found",
+                             hint="pip install 'reprorun[uv]', or put uv on PATH")  # fmt: skip
+    return PipBackend()
+
+
+def find_uv() -> str | None:
+    """The uv executable: the one the `uv` package ships, else one on PATH."""
+    try:
+        from uv import find_uv_bin  # the PyPI package's own locator
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
+def hashed_requirements(requirements: Sequence[str], hashes: Mapping[str, tuple[str, ...]]) -> str:
+    """A requirements file in which every pinned requirement carries its `--hash` options."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    by_name = {canonicalize_name(name): values for name, values in hashes.items()}
+    lines = []
+    for text in requirements:
+        name = canonicalize_name(Requirement(text).name)
+        options = " ".join(f"--hash={h}" for h in by_name.get(name, ()))
+        lines.append(f"{text} {options}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def install_error(requirements: Sequence[str], result: processes.Result) -> BuildError:
+    """One clear error from a failed install: pip's own reason lines, not its whole output."""
+    reasons = [ln.strip() for ln in result.output.splitlines() if re.match(r"\s*(ERROR|error)[:(]", ln)]
+    if not reasons:
+        reasons = result.tail(5).splitlines()
+    shown = "\n".join(f"  {line}" for line in dict.fromkeys(reasons) if line)
+    listed = ", ".join(requirements) if len(requirements) <= 6 else f"{len(requirements)} requirements"
+    return BuildError(
+        f"could not install {listed}:\n{shown}",
+        hint="rerun with -v to see the installer's full output",
+    )
+
+
+def _pip_env() -> dict[str, str]:
+    # An env's pip must not see a surrounding virtualenv or PYTHONPATH, or it installs elsewhere.
+    return processes.environ(PYTHONPATH=None, VIRTUAL_ENV=None, PIP_REQUIRE_VIRTUALENV=None,
+                             PIP_USER=None, PYTHONNOUSERSITE="1")  # fmt: skip
+
+
+def _count_report(report: Path | None) -> int:
+    if report is None:
+        return 0
+    import json
+
+    try:
+        return len(json.loads(report.read_text("utf-8")).get("install", []))
+    except (OSError, ValueError):
+        return 0
+
+
+def _count_installed(dest: Path) -> int:
+    return len(list(dest.glob("lib*/python*/site-packages/*.dist-info"))) or len(
+        list(dest.glob("Lib/site-packages/*.dist-info"))
+    )
+
+
+def elapsed(start: float) -> str:
+    """Seconds since start, for progress lines."""
+    return f"{time.monotonic() - start:.1f}s"

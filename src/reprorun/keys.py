@@ -1,0 +1,78 @@
+"""Cache keys: a canonical, versioned JSON document of everything that decides an env's contents.
+
+Two blocks that ask for the same thing in other words (order, case, spacing, `Foo_Bar` vs
+`foo-bar`) give the same document and so share one environment. The key is the sha256 of the
+document's canonical JSON, and the document is stored beside the env so anyone can see why two
+runs did or did not share it. Pure: no file system.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from reprorun.installers import Sources
+from reprorun.interpreters import Interpreter
+
+KEY_VERSION = 1
+SHORT = 20  # hex digits of the key used in directory names (80 bits)
+
+
+def normalize_requirement(text: str) -> str:
+    """One spelling per meaning: canonical name, sorted extras and specifiers, normalized marker."""
+    req = Requirement(text)
+    out = canonicalize_name(req.name)
+    if req.extras:
+        out += "[" + ",".join(sorted(canonicalize_name(e) for e in req.extras)) + "]"
+    if req.url:
+        out += f" @ {req.url}"
+    else:
+        out += ",".join(sorted(str(s) for s in req.specifier))
+    if req.marker is not None:
+        out += f" ; {req.marker}"
+    return out
+
+
+def document(
+    requirements: Iterable[str],
+    interpreter: Interpreter,
+    sources: Sources,
+    hashes: Mapping[str, Iterable[str]] | None = None,
+) -> dict[str, Any]:
+    """The key document; `--offline` is not part of it (it decides whether, not what, to build)."""
+    return {
+        "version": KEY_VERSION,
+        "requirements": sorted({normalize_requirement(r) for r in requirements}),
+        "python": {
+            "implementation": interpreter.implementation,
+            "version": interpreter.version,
+            "abi": interpreter.abi,
+            "platform": interpreter.platform_tag,
+            "executable": interpreter.executable,
+        },
+        "sources": {
+            "index-url": sources.index_url,
+            "extra-index-urls": list(sources.extra_index_urls),
+            "find-links": list(sources.find_links),
+            "no-index": sources.no_index,
+        },
+        "exclude-newer": sources.exclude_newer,
+        "hashes": {
+            canonicalize_name(name): sorted(values) for name, values in sorted((hashes or {}).items())
+        },
+    }
+
+
+def canonical_json(doc: Mapping[str, Any]) -> str:
+    """The exact text that is hashed: sorted keys, no insignificant white space."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def digest(doc: Mapping[str, Any]) -> str:
+    """The key: sha256 of the canonical JSON."""
+    return hashlib.sha256(canonical_json(doc).encode("ascii")).hexdigest()

@@ -1,0 +1,67 @@
+"""The one subprocess seam: run an argv, capture its output, and show it only when it fails."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+log = logging.getLogger("reprorun")
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a finished command said and how it ended."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """stderr and stdout together, the way a person would read them."""
+        return "\n".join(part for part in (self.stdout.strip(), self.stderr.strip()) if part)
+
+    def tail(self, lines: int = 12) -> str:
+        """The last lines of the output: usually where the reason is."""
+        return "\n".join(self.output.splitlines()[-lines:])
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    stream: bool = False,
+    input_text: str | None = None,
+) -> Result:
+    """Run argv (never through a shell); with `stream`, let its output through as it comes."""
+    log.debug("$ %s", " ".join(argv))
+    if stream:
+        completed = subprocess.run(
+            list(argv), env=None if env is None else dict(env), cwd=cwd, check=False,
+            stdout=sys.stderr, stderr=sys.stderr, text=True, input=input_text,
+            stdin=None if input_text is not None else subprocess.DEVNULL,
+        )  # fmt: skip
+        return Result(tuple(argv), completed.returncode, "", "")
+    completed = subprocess.run(
+        list(argv), env=None if env is None else dict(env), cwd=cwd, check=False,
+        capture_output=True, text=True, errors="replace", input=input_text,
+        stdin=None if input_text is not None else subprocess.DEVNULL,
+    )  # fmt: skip
+    return Result(tuple(argv), completed.returncode, completed.stdout, completed.stderr)
+
+
+def environ(**changes: str | None) -> dict[str, str]:
+    """A copy of os.environ with some variables set (str) or removed (None)."""
+    env = dict(os.environ)
+    for key, value in changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
