@@ -72,7 +72,9 @@ class Sources:
         return args
 
 
-def sources_for(options: Options, settings: Settings, exclude_newer: str | None = None, base: str | None = None) -> Sources:
+def sources_for(
+    options: Options, settings: Settings, exclude_newer: str | None = None, base: str | None = None
+) -> Sources:
     """Merge command-line and block settings; relative local paths become absolute (from `base`)."""
     return Sources(
         index_url=options.index_url or settings.index_url,
@@ -288,9 +290,10 @@ def _count_report(report: Path | None) -> int:
 
 
 def _count_installed(dest: Path) -> int:
-    return len(list(dest.glob("lib*/python*/site-packages/*.dist-info"))) or len(
-        list(dest.glob("Lib/site-packages/*.dist-info"))
-    )
+    # lib64 is often a symlink to lib: count each metadata directory once.
+    found = {p.resolve() for pattern in ("lib*/python*/site-packages/*.dist-info", "Lib/site-packages/*.dist-info")
+             for p in dest.glob(pattern)}  # fmt: skip
+    return len(found)
 
 
 def elapsed(start: float) -> str:
