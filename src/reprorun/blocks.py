@@ -104,7 +104,9 @@ def scan(text: str) -> Scan:
             unclosed.append(Unclosed(opener.group(1), i + 1))
             i += 1
             continue
-        body = "\n".join(ln[2:] for _, ln in lines[i + 1 : close])
+        # Each content line loses its "# " (or its lone "#") and keeps a newline, as in the
+        # specification's reference implementation; a block of one bare "#" holds "\n".
+        body = "".join(ln[2:] + "\n" for _, ln in lines[i + 1 : close])
         blocks.append(
             Block(
                 type=opener.group(1),
@@ -112,7 +114,7 @@ def scan(text: str) -> Scan:
                 end_line=close + 1,
                 start=offset,
                 end=lines[close][0] + len(CLOSE),
-                content=body + "\n" if body else "",
+                content=body,
             )
         )
         i = close + 1

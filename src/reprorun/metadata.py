@@ -25,10 +25,15 @@ from reprorun.errors import MetadataError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 KNOWN_FIELDS = ("requires-python", "dependencies", "tool")
+SETTINGS_KEYS = (
+    "requested", "frozen-for", "exclude-newer", "index-url", "extra-index-urls", "find-links",
+    "hashes",
+)  # fmt: skip
 HASH_RE = re.compile(r"sha256:[0-9a-f]{64}")
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?")
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 _PEP722_MARKER = re.compile(r"(?i)^#\s+script\s+dependencies:\s*$")
 
@@ -70,7 +75,7 @@ class Metadata:
 
     def to_json(self) -> dict[str, Any]:
         """The block as a JSON-ready object (dates and times as ISO 8601 strings)."""
-        return _jsonable(dict(self.data))  # type: ignore[no-any-return]
+        return _jsonable(dict(self.data))  # type: ignore[return-value]
 
 
 def parse(text: str, path: str = "<script>") -> Metadata:
@@ -99,20 +104,33 @@ def parse(text: str, path: str = "<script>") -> Metadata:
 
 def _load_toml(block: Block, text: str, path: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(block.content)
+        data: dict[str, Any] = tomllib.loads(block.content)
     except tomllib.TOMLDecodeError as exc:
         reason = _TOML_POS.sub("", str(exc)).strip()
         pos = _TOML_POS.search(str(exc))
-        line, column = (int(pos.group(1)), int(pos.group(2))) if pos else (1, None)
-        line = min(max(line, 1), block.end_line - block.start_line - 1 or 1)
+        last = block.end_line - block.start_line - 1 or 1
+        # "(at end of document)" errors (an unclosed array or string) name no line: the last one.
+        line, column = (int(pos.group(1)), int(pos.group(2))) if pos else (last, None)
+        line = min(max(line, 1), last)
         file_line = block.content_line(line)
+        source_line = _line(text, file_line)
+        hint = None
+        if source_line.startswith("# ///"):
+            # The block closes at the *last* '# ///' of a comment run (PEP 723), so an earlier one
+            # meant as the end is read as TOML; a non-comment line after it makes it the end.
+            hint = (
+                "a '# ///' line is inside the block; "
+                "to end the block there, follow it with a blank line"
+            )
         raise MetadataError(
             f"invalid TOML in the script block: {reason}",
             path=path,
             line=file_line,
-            source_line=_line(text, file_line),
+            source_line=source_line,
             column=None if column is None else column + 1,
+            hint=hint,
         ) from None
+    return data
 
 
 def _validate(
@@ -159,7 +177,7 @@ def _requirements(table: Mapping[str, Any], key: str, where: _Locator) -> tuple[
         raise where.error(key, f"'{key}' must be an array of strings")
     for item in value:
         if not isinstance(item, str):
-            raise where.error(key, f"'{key}' holds a {_toml_type(item)}, not a string: {item!r}")
+            raise where.error(key, f"'{key}' holds {_toml_type(item)}, not a string: {item!r}")
         try:
             Requirement(item)
         except InvalidRequirement as exc:
@@ -170,16 +188,17 @@ def _requirements(table: Mapping[str, Any], key: str, where: _Locator) -> tuple[
     return tuple(value)
 
 
-def _settings(table: Any, where: _Locator, notices: list[Notice]) -> Settings:
+def _settings(table: object, where: _Locator, notices: list[Notice]) -> Settings:
     if not isinstance(table, dict):
         raise where.error("reprorun", "'[tool.reprorun]' must be a table")
-    known = {"requested", "frozen-for", "exclude-newer", "index-url", "extra-index-urls",
-             "find-links", "hashes"}  # fmt: skip
     for key in table:
-        if key not in known:
+        if key not in SETTINGS_KEYS:
             notices.append(
-                Notice(where.key_line(key), f"unknown key '{key}' in [tool.reprorun] ignored",
-                       "a newer reprorun may know it; this one does not")  # fmt: skip
+                Notice(
+                    where.key_line(key, parent="reprorun"),
+                    f"unknown key '{key}' in [tool.reprorun] ignored",
+                    "a newer reprorun may know it; this one does not",
+                )
             )
     requested = _requirements(table, "requested", where) if "requested" in table else None
     for key in ("frozen-for", "index-url"):
@@ -213,9 +232,10 @@ def _exclude_newer(table: Mapping[str, Any], where: _Locator) -> str | None:
             pass
         else:
             return value
+    shown = repr(value) if isinstance(value, str) else _toml_type(value)
     raise where.error(
         "exclude-newer",
-        f"'exclude-newer' must be an RFC 3339 date-time or a date: {value!r}",
+        f"'exclude-newer' must be an RFC 3339 date-time or a date, not {shown}",
         hint='write it like "2024-06-01" or "2024-06-01T00:00:00Z"',
     )
 
@@ -226,7 +246,7 @@ def parse_timestamp(value: str) -> dt.datetime:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         day = dt.date.fromisoformat(text)
         return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?", text):
+    if not _RFC3339.fullmatch(text):
         raise ValueError(f"not an RFC 3339 date-time: {value!r}")
     moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
@@ -239,13 +259,15 @@ def _hashes(table: Mapping[str, Any], where: _Locator) -> dict[str, tuple[str, .
     hashes: dict[str, tuple[str, ...]] = {}
     for name, items in value.items():
         if not isinstance(items, list) or not all(isinstance(h, str) for h in items):
-            raise where.error(name, f"hashes of '{name}' must be an array of strings")
+            raise where.error(
+                name, f"hashes of '{name}' must be an array of strings", parent="hashes"
+            )
         for item in items:
             if not HASH_RE.fullmatch(item):
                 raise where.error(
                     name, f"hash of '{name}' is not 'sha256:' and 64 hex digits: {item!r}",
-                    needle=item,
-                )
+                    needle=item, parent="hashes",
+                )  # fmt: skip
         hashes[name] = tuple(items)
     return hashes
 
@@ -294,29 +316,53 @@ class _Locator:
         self.path = path
         self.lines = [ln[2:] for _, ln in split_lines(text)[block.start_line : block.end_line - 1]]
 
-    def key_line(self, key: str) -> int:
-        """The file line where `key` is assigned or its table opens (the opener as a fallback)."""
+    def key_line(self, key: str, parent: str | None = None) -> int:
+        """The file line where `key` is assigned or its table opens (the opener as a fallback).
+
+        With `parent`, the search starts at the parent's line, and an inline table there (where
+        `key` stands on no line of its own) gives the parent's line.
+        """
+        start = 0
+        if parent is not None:
+            start = self._find(parent, 0)
+            if start < 0:
+                return self.block.start_line
+        found = self._find(key, start)
+        if found < 0:
+            found = start if parent is not None else -1
+        return self.block.content_line(found + 1) if found >= 0 else self.block.start_line
+
+    def _find(self, key: str, start: int) -> int:
+        # `key = ...`, `a.b.key = ...`, `"key" = ...` or a `[a.key]` / `[[a.key]]` table header;
+        # the dotted prefix must be whole keys, so `build-dependencies` is not `dependencies`.
         pattern = re.compile(
-            rf"""^\s*(\[+\s*)?(["']?)[\w.\-"']*\b{re.escape(key)}\b\2\s*(=|\])"""
+            rf"""^\s*(?:\[+\s*)?(?:[\w\-"']+\s*\.\s*)*(["']?){re.escape(key)}\1\s*(?:=|\])"""
         )
-        for index, line in enumerate(self.lines, start=1):
-            if pattern.search(line):
-                return self.block.content_line(index)
-        return self.block.start_line
+        for index in range(start, len(self.lines)):
+            if pattern.search(self.lines[index]):
+                return index
+        return -1
 
     def error(
-        self, key: str, message: str, hint: str | None = None, needle: str | None = None
+        self,
+        key: str,
+        message: str,
+        hint: str | None = None,
+        needle: str | None = None,
+        parent: str | None = None,
     ) -> MetadataError:
-        """A `MetadataError` on the line of `needle` (a value) or else of `key`."""
-        line = self.key_line(key)
+        """A `MetadataError` on the line of `needle` (a value, from `key`'s line on) or of `key`."""
+        line = self.key_line(key, parent)
         column = None
         if needle is not None:
-            for index, text in enumerate(self.lines, start=1):
-                found = text.find(needle)
+            first = max(line - self.block.start_line - 1, 0)
+            for index in range(first, len(self.lines)):
+                found = self.lines[index].find(needle)
                 if found >= 0:
-                    line, column = self.block.content_line(index), found + 2
+                    line, column = self.block.content_line(index + 1), found + 2
                     break
-        source = self.lines[line - self.block.start_line - 1] if line > self.block.start_line else ""
+        inside = line > self.block.start_line
+        source = self.lines[line - self.block.start_line - 1] if inside else ""
         return MetadataError(
             message,
             path=self.path,
@@ -333,11 +379,15 @@ def _line(text: str, number: int) -> str:
 
 
 def _toml_type(value: object) -> str:
-    names = {bool: "boolean", int: "integer", float: "float", list: "array", dict: "table"}
-    return names.get(type(value), type(value).__name__)
+    """The TOML type of a parsed value, with its article ("an integer")."""
+    names = {
+        bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
+        dict: "a table", dt.datetime: "a date-time", dt.date: "a date", dt.time: "a time of day",
+    }  # fmt: skip
+    return names.get(type(value), f"a {type(value).__name__}")
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: object) -> object:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
