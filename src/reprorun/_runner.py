@@ -13,9 +13,8 @@ on an uncaught exception, `SystemExit` and `KeyboardInterrupt` as usual. Its own
 """
 
 # This file runs on Python 3.8+ under an env interpreter and is its own little command line:
-# zip(strict=), text= and friends do not exist there (B905, UP), it prints (T201), and it
-# keeps to os.path for the same old interpreters (PTH).
-# ruff: noqa: B905, PTH100, PTH110, PTH119, PTH120, PTH123, T201, UP021
+# zip(strict=) and text= do not exist there (B905, UP021), and it prints (T201).
+# ruff: noqa: B905, T201, UP021
 
 from __future__ import annotations
 
@@ -32,6 +31,7 @@ import sys
 import time
 import traceback
 import types
+import warnings
 
 _RUNNER_FILE = os.path.abspath(__file__)
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")  # Python's own line breaks, unlike splitlines
@@ -105,7 +105,7 @@ def _run_code(code: types.CodeType, namespace: dict) -> int:
     """Execute compiled user code in a namespace; 0, or the status of its uncaught exception."""
     try:
         exec(code, namespace)  # noqa: S102 - running the user's own code is the point
-    except BaseException as exc:  # every escape is reported like python does
+    except BaseException as exc:  # noqa: BLE001 - every escape is reported like python does
         return _exit_like_python(exc)
     return 0
 
@@ -383,7 +383,7 @@ def _expand(command: str, namespace: dict) -> str:
     def expression(match: re.Match) -> str:
         try:
             return str(eval(match.group(1), dict(sys.modules["__main__"].__dict__), namespace))  # noqa: S307
-        except Exception:  # IPython leaves what it cannot evaluate as it is
+        except Exception:  # noqa: BLE001 - IPython leaves what it cannot evaluate as it is
             return match.group(0)
 
     command = re.sub(r"(?<!\{)\{([^{}]+)\}(?!\})", expression, command)
@@ -457,11 +457,14 @@ def _run_plain(chosen: list[tuple[int, str]], name: str) -> int:
 
 def _run_ipython(chosen: list[tuple[int, str]], name: str) -> int:
     """Run the cells through IPython's InteractiveShell, so every magic works."""
-    from IPython.core.interactiveshell import InteractiveShell  # noqa: PLC0415
-    from traitlets.config import Config  # noqa: PLC0415 - IPython depends on traitlets
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config  # IPython depends on traitlets
 
     config = Config()
     config.HistoryManager.hist_file = ":memory:"
+    if not sys.stderr.isatty():
+        config.InteractiveShell.colors = "NoColor"  # IPython 9 also accepts the old spelling
+    warnings.filterwarnings("ignore", message="To exit: use 'exit'")
     shell = InteractiveShell.instance(config=config)
     for number, source in chosen:
         shell.execution_count = number
