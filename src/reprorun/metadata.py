@@ -274,6 +274,10 @@ def _hashes(table: Mapping[str, Any], where: _Locator) -> dict[str, tuple[str, .
 
 def _parse_pep722(text: str, path: str, notices: list[Notice]) -> Metadata:
     """PEP 722's `# Script Dependencies:` comment, the fallback when there is no block."""
+    # A cheap filter that spares most scripts the line loop; "pendenc" holds no letter with an
+    # unusual case folding (unlike s and i), so it never rejects what the marker would match.
+    if "pendenc" not in text.lower():
+        return Metadata(path=path, source="none", notices=tuple(notices))
     lines = split_lines(text)
     for number, (_, line) in enumerate(lines, start=1):
         if not _PEP722_MARKER.match(line.lstrip("\ufeff")):
@@ -314,7 +318,7 @@ class _Locator:
     def __init__(self, block: Block, text: str, path: str) -> None:
         self.block = block
         self.path = path
-        self.lines = [ln[2:] for _, ln in split_lines(text)[block.start_line : block.end_line - 1]]
+        self.lines = block.content.split("\n")[:-1]  # the content lines, without "# "
 
     def key_line(self, key: str, parent: str | None = None) -> int:
         """The file line where `key` is assigned or its table opens (the opener as a fallback).
