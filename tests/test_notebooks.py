@@ -83,7 +83,10 @@ JUPYTER = r"""{
 }
 """
 
-NEW_SOURCE = '# /// script\n# requires-python = ">=3.10"\n# dependencies = ["numpy", "pandas"]\n# ///\nimport numpy as np\nprint("ok")'
+NEW_SOURCE = (
+    '# /// script\n# requires-python = ">=3.10"\n# dependencies = ["numpy", "pandas"]\n# ///\n'
+    'import numpy as np\nprint("ok")'
+)
 
 
 def jupyter_dumps(data: dict) -> str:
