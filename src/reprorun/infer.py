@@ -24,7 +24,7 @@ ADOPTED_NOTE = "# reprorun: adopted into the script block: "
 # `%pip install`, `!pip3 install`, `!python -m pip install`, `!{sys.executable} -m pip install`,
 # `%conda install`, `!uv pip install`, commented as jupytext keeps them (`# %pip install x`).
 _INSTALL = re.compile(
-    r"""^(?P<indent>[ \t]*)(?P<comment>\#[ \t]*)?
+    r"""^(?P<indent>[ \t]*)(?:pass[ \t]+)?(?P<comment>\#[ \t]*)?
         (?:reprorun:\ adopted\ into\ the\ script\ block:\ )?
         (?P<sigil>[%!])[ \t]*
         (?P<tool>pip3?|uv[ \t]+pip|conda|mamba|micromamba
@@ -115,7 +115,10 @@ def infer(
             problems.extend(_ambiguity(module, line, installed))
             unknown.extend([top] if top not in unknown else [])
         elif canonicalize_name(found[0]) not in chosen:
-            chosen[canonicalize_name(found[0])] = (found[0], f"import {module} (line {line}): {found[1]}")
+            why = f"import {module} (line {line}): {found[1]}"
+            if found[1].startswith("assumed"):
+                why = f"{found[1]} {module} (line {line}): not in reprorun's table, not installed here"
+            chosen[canonicalize_name(found[0])] = (found[0], why)
     ordered = sorted(chosen.items())
     return Inference(
         requirements=tuple(requirement for _, (requirement, _) in ordered),
@@ -229,7 +232,7 @@ def _distribution(
     if len(from_env) == 1:
         return from_env[0], "provided by an installed distribution"
     if assume and top.isidentifier():
-        return top, "assumed: import name (not in reprorun's table, not installed here)"
+        return top, "assumed: import name"
     return None
 
 
@@ -297,13 +300,14 @@ def _requirement(word: str, conda: bool) -> tuple[str | None, str | None]:
         if converted is None:
             return None, f"{word!r} is a conda-only package: not adopted"
         word = converted
-    if "://" in word or word.startswith((".", "/")) or word.endswith((".whl", ".tar.gz", ".zip")):
+    path_like = "://" in word or word.startswith((".", "/")) or word.endswith((".whl", ".tar.gz", ".zip"))
+    if path_like and "@" not in word:
         return None, f"{word!r} is not a named requirement: add it as 'name @ URL'"
     try:
-        requirement = Requirement(word)
+        Requirement(word)
     except InvalidRequirement as exc:
         return None, f"{word!r} is not a valid requirement: {str(exc).splitlines()[0]}"
-    return str(requirement), None
+    return word, None  # as the user wrote it
 
 
 def _conda_spec(word: str) -> str | None:
