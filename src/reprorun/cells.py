@@ -16,7 +16,8 @@ from reprorun.blocks import split_lines
 
 _MARKER = re.compile(r"^#\s?%%(?!%)(?P<rest>.*)$")
 _KIND = re.compile(r"\[(?P<kind>markdown|md|raw|code)\]")
-_OPTIONS = re.compile(r"""\s+[\w.-]+=("[^"]*"|'[^']*'|\S+)""")
+# jupytext's cell options: key=value, the value JSON (`tags=["a", "b"]`, with spaces) or a word.
+_OPTIONS = re.compile(r"""\s+[\w.-]+=(\[[^\]]*\]|\{[^}]*\}|"[^"]*"|'[^']*'|\S+)""")
 
 CellKind = Literal["code", "markdown", "raw"]
 
@@ -54,7 +55,7 @@ def split(text: str) -> tuple[Cell, ...]:
 
 def is_cell_script(text: str) -> bool:
     """Whether the text has at least one `# %%` marker."""
-    return any(_MARKER.match(line) for _, line in split_lines(text))
+    return any(_MARKER.match(line) for _, line in split_lines(text.removeprefix("\ufeff")))
 
 
 def _describe(rest: str) -> tuple[str, CellKind]:

@@ -89,18 +89,18 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from(ns: argparse.Namespace) -> Options:
-    """The frozen option bundle of parsed arguments."""
+    """The frozen option bundle of parsed arguments (CLI > environment > config file > default)."""
+    from reprorun.config import option_defaults
+
+    merged = option_defaults({"installer": ns.installer, "cache_dir": ns.cache_dir, "index_url": ns.index_url,
+                              "extra_index_urls": ns.extra_index_url, "find_links": ns.find_links})  # fmt: skip
     return Options(
         python=ns.python,
-        index_url=ns.index_url,
-        extra_index_urls=tuple(ns.extra_index_url),
-        find_links=tuple(ns.find_links),
         no_index=ns.no_index,
         offline=ns.offline,
         refresh=ns.refresh,
-        installer=ns.installer or os.environ.get("REPRORUN_INSTALLER", "auto"),  # type: ignore[arg-type]
-        cache_dir=ns.cache_dir or os.environ.get("REPRORUN_CACHE_DIR") or None,
         verbosity=ns.verbose - ns.quiet,
+        **merged,
     )
 
 
@@ -198,7 +198,7 @@ def configure_logging(verbosity: int) -> None:
     if logger.handlers:
         logger.setLevel(_level(verbosity))
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(_Formatter())
     logger.addHandler(handler)
     logger.setLevel(_level(verbosity))
@@ -207,6 +207,20 @@ def configure_logging(verbosity: int) -> None:
 
 def _level(verbosity: int) -> int:
     return logging.DEBUG if verbosity > 0 else logging.WARNING if verbosity < 0 else logging.INFO
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler that writes to whatever `sys.stderr` is when a message comes."""
+
+    # main() may run many times in one process (tests, embedding) while sys.stderr is swapped;
+    # a handler holding the first stderr would write to a closed or stale stream.
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
 
 
 class _Formatter(logging.Formatter):

@@ -30,9 +30,9 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
         json.dump([asdict(c) for c in found], sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    print(f"{'cell':>4}  {'lines':<11}  {'kind':<8}  title")
+    sys.stdout.write(f"{'cell':>4}  {'lines':<11}  {'kind':<8}  title\n")
     for cell in found:
         lines = f"{cell.first_line}-{cell.last_line}"
         title = cell.title or ("(preamble)" if cell.index == 0 else "")
-        print(f"{cell.index:>4}  {lines:<11}  {cell.kind:<8}  {title}")
+        sys.stdout.write(f"{cell.index:>4}  {lines:<11}  {cell.kind:<8}  {title}".rstrip() + "\n")
     return 0
