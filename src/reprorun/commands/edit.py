@@ -1,0 +1,196 @@
+"""`reprorun init | add | remove`: write a block, or edit its requirements keeping their format.
+
+On a frozen block, `add` and `remove` edit `[tool.reprorun] requested` (the user's intent) and
+re-freeze, keeping every other pin where it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from reprorun import blockedit, blocks, files, freeze
+from reprorun.commands import freeze as freezing
+from reprorun.errors import ReprorunError, UsageError
+from reprorun.metadata import Metadata
+from reprorun.options import Options
+
+log = logging.getLogger("reprorun")
+
+_DESCRIPTIONS = {
+    "init": "Write a '# /// script' block into a script (after its shebang, encoding line and "
+    "jupytext header), or create a new script.",
+    "add": "Add requirements to a script's block (on a frozen block: to 'requested', then re-freeze).",
+    "remove": "Remove requirements from a script's block (on a frozen block: from 'requested', then re-freeze).",
+}
+
+
+def describe(name: str) -> str:
+    """One line for `--help`."""
+    return _DESCRIPTIONS[name]
+
+
+def configure(name: str, parser: argparse.ArgumentParser) -> None:
+    """Arguments of `init`, `add` and `remove`."""
+    parser.add_argument("script", help="the script file")
+    if name == "remove":
+        parser.add_argument("names", nargs="+", metavar="NAME", help="a package to remove")
+    else:
+        parser.add_argument("requirements", nargs="+" if name == "add" else "*", metavar="REQ",
+                            help="a PEP 508 requirement, e.g. 'pandas>=2'")  # fmt: skip
+    if name == "init":
+        parser.add_argument("--requires-python", metavar="SPEC", help="write requires-python, e.g. '>=3.10'")
+        parser.add_argument("--infer", action="store_true",
+                            help="adopt %%pip lines, imports and a PEP 722 comment as requirements")  # fmt: skip
+    parser.add_argument("--dry-run", action="store_true", help="print the new block; write nothing")
+
+
+def run(name: str, ns: argparse.Namespace, options: Options) -> int:
+    """Run one of the three commands."""
+    if name == "init":
+        return init(ns, options)
+    snapshot = files.read(ns.script, missing_ok=name == "add")
+    meta = freezing.parse(snapshot.text, ns.script)
+    if name == "add":
+        return add(snapshot, meta, _requirements(ns.requirements), ns, options)
+    return remove(snapshot, meta, ns.names, ns, options)
+
+
+def init(ns: argparse.Namespace, options: Options) -> int:
+    """Write a new block, refusing a script that already has one."""
+    snapshot = files.read(ns.script, missing_ok=True)
+    text = snapshot.text
+    requirements = _requirements(ns.requirements)
+    if snapshot.exists:
+        meta = freezing.parse(text, ns.script)
+        if meta.block is not None:
+            raise UsageError(f"{ns.script}: already has a script block (line {meta.block.start_line})",
+                             hint=f"edit it with: reprorun add {ns.script} REQ...")  # fmt: skip
+        if meta.source == "pep722" and not ns.infer:
+            requirements = [*meta.dependencies, *requirements]
+            log.warning("%s: adopted the PEP 722 'Script Dependencies' comment; you may delete it now",
+                        ns.script)  # fmt: skip
+    if ns.infer:
+        text, requirements = _infer(text, ns.script, requirements)
+    if ns.requires_python:
+        try:
+            SpecifierSet(ns.requires_python)
+        except InvalidSpecifier:
+            raise UsageError(f"--requires-python {ns.requires_python!r} is not a version specifier",
+                             hint="write it like '>=3.10'") from None  # fmt: skip
+    content = blockedit.new_content(list(dict.fromkeys(requirements)), ns.requires_python)
+    new_text = blockedit.insert_block(text, content)
+    _verify_insert(text, new_text, ns.script)
+    return _finish(snapshot, new_text, ns, f"wrote a script block into {ns.script}"
+                   + (f" ({len(requirements)} requirements)" if requirements else ""))  # fmt: skip
+
+
+def add(snapshot: files.Snapshot, meta: Metadata, requirements: list[str],
+        ns: argparse.Namespace, options: Options) -> int:  # fmt: skip
+    """Add to `dependencies`, or to `requested` and re-freeze on a frozen block."""
+    if meta.block is None:
+        if meta.source == "pep722":
+            requirements = [*meta.dependencies, *requirements]
+        new_text = blockedit.insert_block(snapshot.text, blockedit.new_content(requirements))
+        _verify_insert(snapshot.text, new_text, ns.script)
+        return _finish(snapshot, new_text, ns, f"added {', '.join(requirements)} to a new block in {ns.script}")
+    frozen = meta.settings.requested is not None
+    path = ("tool", "reprorun", "requested") if frozen else ("dependencies",)
+    content = blockedit.add_requirements(meta.block.content, requirements, path)
+    return _edited(snapshot, meta, content, ns, options, f"added {', '.join(requirements)}")
+
+
+def remove(snapshot: files.Snapshot, meta: Metadata, names: list[str],
+           ns: argparse.Namespace, options: Options) -> int:  # fmt: skip
+    """Remove from `dependencies`, or from `requested` and re-freeze on a frozen block."""
+    if meta.block is None:
+        raise UsageError(f"{ns.script}: no '# /// script' block to remove from")
+    frozen = meta.settings.requested is not None
+    path = ("tool", "reprorun", "requested") if frozen else ("dependencies",)
+    content, removed = blockedit.remove_requirements(meta.block.content, names, path)
+    missing = _missing(names, removed)
+    if missing:
+        where = "requested" if frozen else "dependencies"
+        pinned = set(freeze.pins_of(meta)) & set(missing) if frozen else set()
+        hint = (f"{', '.join(sorted(pinned))} is pinned only because another package needs it"
+                if pinned else None)  # fmt: skip
+        raise UsageError(f"{ns.script}: not in {where}: {', '.join(missing)}; nothing was changed", hint=hint)
+    return _edited(snapshot, meta, content, ns, options, f"removed {', '.join(removed)}", force="remove")
+
+
+def _edited(snapshot: files.Snapshot, meta: Metadata, content: str, ns: argparse.Namespace,
+            options: Options, message: str, force: str | None = None) -> int:  # fmt: skip
+    assert meta.block is not None
+    text = blockedit.replace_block(snapshot.text, meta.block, content)
+    new_meta = freezing.verify_edit(snapshot.text, meta.block, text, ns.script)
+    if new_meta.settings.requested is None:
+        return _finish(snapshot, text, ns, f"{message} in {ns.script}")
+    log.info("%s in %s; re-freezing", message, ns.script)
+    plan = freeze.plan(new_meta, force=force)
+    return freezing.apply(snapshot, text, new_meta, plan, options, dry_run=ns.dry_run)
+
+
+def _finish(snapshot: files.Snapshot, new_text: str, ns: argparse.Namespace, message: str) -> int:
+    if ns.dry_run:
+        freezing.show_block(new_text, ns.script)
+        return 0
+    files.write(snapshot, new_text.encode("utf-8"))
+    log.info("%s", message)
+    return 0
+
+
+def _requirements(texts: list[str]) -> list[str]:
+    for text in texts:
+        try:
+            Requirement(text)
+        except InvalidRequirement as exc:
+            raise UsageError(f"invalid requirement {text!r}: {str(exc).splitlines()[0]}") from None
+    return list(texts)
+
+
+def _missing(names: list[str], removed: list[str]) -> list[str]:
+    from packaging.utils import canonicalize_name
+
+    gone = {canonicalize_name(Requirement(r).name) for r in removed}
+    return [n for n in names if canonicalize_name(n) not in gone]
+
+
+def _infer(text: str, path: str, requirements: list[str]) -> tuple[str, list[str]]:
+    """Requirements inferred from imports, `%pip` lines and a PEP 722 comment, then the given."""
+    from reprorun import importnames, infer
+
+    found = infer.infer(text, path, local=importnames.local_modules(path) if os.path.exists(path) else (),
+                        installed=importnames.installed_distributions())  # fmt: skip
+    for problem in found.problems:
+        log.warning("%s: %s", path, problem)
+    if found.unknown:
+        log.warning("%s: no package known for: %s (add them with reprorun add)", path, ", ".join(found.unknown))
+    for requirement in found.requirements:
+        log.info("  %s  (%s)", requirement, found.reasons.get(_canonical(requirement), ""))
+    if found.pip_lines:
+        text = infer.comment_out_pip_lines(text, found.pip_lines)
+    given = {_canonical(r) for r in requirements}
+    return text, [*(r for r in found.requirements if _canonical(r) not in given), *requirements]
+
+
+def _canonical(requirement: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(Requirement(requirement).name)
+
+
+def _verify_insert(old_text: str, new_text: str, path: str) -> None:
+    """The new text parses, has exactly one block, and the old text is all still there."""
+    scan = blocks.scan(new_text).of_type("script")
+    freezing.parse(new_text, path)
+    if len(scan) != 1:
+        raise ReprorunError("internal error: the new script has no single block; nothing was written")
+    block = scan[0]
+    outside = new_text[: block.start] + new_text[block.end :]
+    if re.sub(r"\s+", "", outside) != re.sub(r"\s+", "", old_text):
+        raise ReprorunError("internal error: text outside the new block would change; nothing was written")

@@ -1,0 +1,128 @@
+"""Rewrite a user's file safely: read a snapshot, then replace it atomically only if unchanged.
+
+The new version is written to a temporary file beside the old one (same directory, so the same
+file system), given the old file's mode, flushed to disk, and moved over the old name with
+`os.replace`, so a reader sees the old file or the new one, never half of either. A symlink is
+followed, so the link stays a link. If the file's bytes changed since the snapshot was read, or
+the file or its directory is read-only, nothing is written and the error says why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+
+from reprorun.errors import ReprorunError, UsageError
+from reprorun.source import decode
+
+
+class WriteError(ReprorunError):
+    """The file could not be written (read-only, or it changed meanwhile); it is untouched."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A file as read: its bytes and text, or `exists=False` for a file still to be created."""
+
+    path: str  # as the user gave it
+    real: str  # with symlinks resolved: the file that is replaced
+    data: bytes
+    text: str
+    exists: bool
+
+
+def read(path: str, *, missing_ok: bool = False) -> Snapshot:
+    """Read a file as bytes and UTF-8 text; with missing_ok, a missing file is an empty snapshot."""
+    real = os.path.realpath(path)
+    try:
+        with open(real, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        if missing_ok:
+            return Snapshot(path, real, b"", "", exists=False)
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a script") from None
+    except PermissionError:
+        raise UsageError(f"{path}: permission denied") from None
+    return Snapshot(path, real, data, decode(path, data), exists=True)
+
+
+def write(snapshot: Snapshot, data: bytes) -> None:
+    """Replace the file with data, atomically, if it still holds the snapshot's bytes."""
+    folder = os.path.dirname(snapshot.real) or "."
+    mode = _check_writable(snapshot, folder)
+    _check_unchanged(snapshot)
+    try:
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(snapshot.real)}.", suffix=".tmp")
+    except OSError as exc:
+        raise WriteError(
+            f"{snapshot.path}: cannot write in {folder}: {exc.strerror}; nothing was written"
+        ) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+        _check_unchanged(snapshot)  # the window left is the next line only
+        os.replace(temp, snapshot.real)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _sync_folder(folder)
+
+
+def _check_writable(snapshot: Snapshot, folder: str) -> int:
+    """The mode the new file gets; a read-only file or folder is an error, also for root."""
+    try:
+        folder_mode = os.stat(folder).st_mode
+    except OSError as exc:
+        raise WriteError(f"{snapshot.path}: cannot use its folder {folder}: {exc.strerror}") from None
+    if not os.access(folder, os.W_OK | os.X_OK) or not folder_mode & 0o222:
+        raise WriteError(
+            f"{snapshot.path}: its folder {folder} is read-only; nothing was written",
+            hint="make the folder writable, or use --dry-run to see the new block",
+        )
+    if not snapshot.exists:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+    try:
+        mode = stat.S_IMODE(os.stat(snapshot.real).st_mode)
+    except FileNotFoundError:
+        raise WriteError(f"{snapshot.path}: the file was removed meanwhile; nothing was written") from None
+    if not os.access(snapshot.real, os.W_OK) or not mode & 0o222:
+        raise WriteError(
+            f"{snapshot.path}: the file is read-only; nothing was written",
+            hint="make it writable (chmod u+w), or use --dry-run to see the new block",
+        )
+    return mode
+
+
+def _check_unchanged(snapshot: Snapshot) -> None:
+    try:
+        with open(snapshot.real, "rb") as handle:
+            now: bytes | None = handle.read()
+    except FileNotFoundError:
+        now = None
+    if (now is None) == snapshot.exists or (now is not None and now != snapshot.data):
+        what = "was created" if not snapshot.exists else "was removed" if now is None else "changed"
+        raise WriteError(
+            f"{snapshot.path} {what} on disk while reprorun worked on it; nothing was written",
+            hint="run the command again on the file as it is now",
+        )
+
+
+def _sync_folder(folder: str) -> None:
+    # The rename itself is only durable once the directory entry is flushed (POSIX).
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
