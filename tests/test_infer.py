@@ -124,7 +124,7 @@ def test_pip_specifiers_win_over_imports_and_alternatives_satisfy_imports():
     found = infer.infer(text)
     assert found.requirements == ("opencv-python-headless", "pandas>=2", "scikit-learn==1.5.2")
     assert found.pip_lines == (1,)
-    assert found.reasons["pandas"] == "'# %pip install' on line 1"
+    assert found.reasons["pandas"] == "'# %pip install' (line 1)"
 
 
 def test_later_install_line_wins_with_a_note():

@@ -171,8 +171,11 @@ def test_map_code_cells_comments_out_pip_lines_everywhere():
 def test_code_text_for_inference():
     text = notebooks.code_text(JUPYTER)
     assert text.startswith("# %% cell 2\n# /// script\n")
-    found = infer.infer(text, "study.ipynb")
+    found = infer.infer(text, "study.ipynb", where=notebooks.locator(JUPYTER))
     assert found.requirements == ("numpy", "pandas")
+    assert found.reasons["pandas"] == "'!pip install' (cell 3, line 1)"
+    assert found.reasons["numpy"] == "already in the script block"
+    assert notebooks.locator(JUPYTER)(1) == "line 1"  # the marker line of the first cell
 
 
 def test_foreign_cell_magics_are_commented_in_code_text():

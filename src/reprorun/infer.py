@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 import shlex
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -83,6 +83,7 @@ def infer(
     local: Collection[str] = (),
     installed: Mapping[str, list[str]] | None = None,
     assume_import_names: bool = False,
+    where: Callable[[int], str] = "line {}".format,
 ) -> Inference:
     """Infer the requirements of a script (or of a notebook's code cells joined as text).
 
@@ -90,6 +91,7 @@ def infer(
     `installed` the current environment's import->distribution map (`importnames.
     installed_distributions()`), or None to consult only reprorun's table. With
     `assume_import_names`, an unmapped import is proposed under its own name, marked "assumed".
+    `where` names a line in messages (`notebooks.locator(raw)` names a notebook's cell and line).
     Raise `MetadataError` if the script's existing block is invalid.
     """
     chosen: dict[str, tuple[str, str]] = {}  # canonical name -> (requirement, reason)
@@ -98,9 +100,9 @@ def infer(
     for requirement in existing.dependencies:
         kind = "the script block" if existing.source == "pep723" else "the PEP 722 comment"
         chosen[_canonical(requirement)] = (requirement, f"already in {kind}")
-    pip_lines = _adopt_pip_lines(text, chosen, problems)
+    pip_lines = _adopt_pip_lines(text, chosen, problems, where)
     unknown: list[str] = []
-    imports = sorted(find_imports(text, problems), key=lambda found: found[2])  # optional last
+    imports = sorted(find_imports(text, problems, where), key=lambda found: found[2])  # optional last
     for module, line, optional in imports:
         top = importnames.top_level(module)
         if importnames.is_stdlib(module) or top in local:
@@ -108,16 +110,16 @@ def infer(
         if any(p in chosen for p in importnames.providers(module)):
             continue
         if optional:
-            problems.append(f"line {line}: 'import {module}' is inside try/except ImportError: left out")
+            problems.append(f"{where(line)}: 'import {module}' is inside try/except ImportError: left out")
             continue
         found = _distribution(module, installed, assume_import_names)
         if found is None:
-            problems.extend(_ambiguity(module, line, installed))
+            problems.extend(_ambiguity(module, where(line), installed))
             unknown.extend([top] if top not in unknown else [])
         elif canonicalize_name(found[0]) not in chosen:
-            why = f"import {module} (line {line}): {found[1]}"
+            why = f"import {module} ({where(line)}): {found[1]}"
             if found[1].startswith("assumed"):
-                why = f"{found[1]} {module} (line {line}): not in reprorun's table, not installed here"
+                why = f"{found[1]} {module} ({where(line)}): not in reprorun's table, not installed here"
             chosen[canonicalize_name(found[0])] = (found[0], why)
     ordered = sorted(chosen.items())
     return Inference(
@@ -129,11 +131,13 @@ def infer(
     )
 
 
-def _adopt_pip_lines(text: str, chosen: dict[str, tuple[str, str]], problems: list[str]) -> list[int]:
+def _adopt_pip_lines(
+    text: str, chosen: dict[str, tuple[str, str]], problems: list[str], where: Callable[[int], str]
+) -> list[int]:
     """Add the install lines' requirements to `chosen` (a later line wins); their line numbers."""
     pip_lines = []
     for install in pip_installs(text):
-        problems.extend(f"line {install.line}: {p}" for p in install.problems)
+        problems.extend(f"{where(install.line)}: {p}" for p in install.problems)
         if install.requirements:
             pip_lines.append(install.line)
         for requirement in install.requirements:
@@ -142,16 +146,16 @@ def _adopt_pip_lines(text: str, chosen: dict[str, tuple[str, str]], problems: li
             if previous and previous[1].startswith("already"):
                 continue
             if previous and previous[0] != requirement:
-                problems.append(f"line {install.line}: {requirement!r} replaces {previous[0]!r} of an earlier line")
-            chosen[name] = (requirement, f"'{install.command}' on line {install.line}")
+                problems.append(f"{where(install.line)}: {requirement!r} replaces {previous[0]!r} of an earlier line")
+            chosen[name] = (requirement, f"'{install.command}' ({where(install.line)})")
     return pip_lines
 
 
-def _ambiguity(module: str, line: int, installed: Mapping[str, list[str]] | None) -> list[str]:
+def _ambiguity(module: str, line: str, installed: Mapping[str, list[str]] | None) -> list[str]:
     candidates = sorted(set(installed.get(importnames.top_level(module), ()))) if installed else []
     if len(candidates) < 2:
         return []
-    return [f"line {line}: '{module}' is provided by several installed distributions ({', '.join(candidates)})"]
+    return [f"{line}: '{module}' is provided by several installed distributions ({', '.join(candidates)})"]
 
 
 def pip_installs(text: str) -> list[PipInstall]:
@@ -187,7 +191,9 @@ def comment_out_pip_lines(text: str, lines: Collection[int] | None = None) -> st
     return "".join(out)
 
 
-def find_imports(text: str, problems: list[str] | None = None) -> list[tuple[str, int, bool]]:
+def find_imports(
+    text: str, problems: list[str] | None = None, where: Callable[[int], str] = "line {}".format
+) -> list[tuple[str, int, bool]]:
     """Absolute imports as (module, line, optional); optional: inside `try/except ImportError`.
 
     Magic and shell lines are blanked first; if the text still does not parse, a line-by-line
@@ -198,7 +204,7 @@ def find_imports(text: str, problems: list[str] | None = None) -> list[tuple[str
         tree = ast.parse(source)
     except SyntaxError as exc:
         if problems is not None:
-            problems.append(f"line {exc.lineno}: not valid Python; imports found by a text scan")
+            problems.append(f"{where(exc.lineno or 1)}: not valid Python; imports found by a text scan")
         return _scan_imports(source)
     optional_lines = _optional_lines(tree)
     found: list[tuple[str, int, bool]] = []

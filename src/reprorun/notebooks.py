@@ -83,15 +83,35 @@ def code_text(raw: str, path: str = "<notebook>") -> str:
 
     Cells whose cell magic runs another language (`%%bash`, `%%html`, ...) are commented out.
     """
+    return _joined(raw, path)[0]
+
+
+def locator(raw: str, path: str = "<notebook>") -> Callable[[int], str]:
+    """A function naming the cell and line of a line of `code_text(raw)`: `cell 3, line 2`."""
+    starts = _joined(raw, path)[1]
+
+    def where(line: int) -> str:
+        cell, first = max(((c, f) for c, f in starts if f <= line), default=(0, 1), key=lambda s: s[1])
+        return f"cell {cell}, line {line - first + 1}" if cell else f"line {line}"
+
+    return where
+
+
+def _joined(raw: str, path: str) -> tuple[str, list[tuple[int, int]]]:
     parts = []
+    starts = []  # (cell number, line of code_text where its source starts)
+    line = 1
     for cell in cells_of_notebook(raw, path):
         if cell.kind != "code":
             continue
         source = cell.source
         if _FOREIGN_CELL_MAGICS.match(source):
             source = "".join("# " + ln for ln in source.splitlines(keepends=True))
-        parts.append(f"# %% cell {cell.index}\n{source}\n")
-    return "".join(parts)
+        part = f"# %% cell {cell.index}\n{source}\n"
+        starts.append((cell.index, line + 1))
+        line += part.count("\n")
+        parts.append(part)
+    return "".join(parts), starts
 
 
 def replace_first_code_cell_source(raw: str, new_source: str, path: str = "<notebook>") -> str:
