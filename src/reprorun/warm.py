@@ -130,17 +130,15 @@ def fingerprint(block: str, script: str, python_request: str | None) -> str:
         os.environ.get("PATH", ""),
         os.environ.get("PYENV_ROOT", ""),
         os.path.dirname(os.path.abspath(script)),
-        sys.executable,
+        os.path.realpath(sys.executable),  # a candidate interpreter; `python` and `python3` alike
     )
     return sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
 def eligible(options: object) -> bool:
     """Whether a run with these options could have taken the warm path."""
-    return not any(
-        getattr(options, name)
-        for name in ("index_url", "extra_index_urls", "find_links", "no_index", "refresh")
-    ) and getattr(options, "installer", "auto") == "auto"
+    # The installer is not here: pip and uv build the same env, so either may fill the index.
+    return not any(getattr(options, name) for name in ("index_url", "extra_index_urls", "find_links", "no_index"))
 
 
 def record(root: os.PathLike[str] | str, text: str, script: str, python_request: str | None,
