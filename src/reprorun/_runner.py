@@ -425,7 +425,7 @@ def run_notebook(numbers: list[int] | None, notebook: str, args: list[str]) -> i
     _set_path0(os.path.dirname(path))
     os.chdir(os.path.dirname(path))  # a Jupyter kernel starts in the notebook's folder
     name = os.path.basename(notebook)
-    if importlib.util.find_spec("IPython") is None:
+    if os.environ.get("REPRORUN_NO_IPYTHON") or importlib.util.find_spec("IPython") is None:
         return _run_plain(chosen, name)
     return _run_ipython(chosen, name)
 
@@ -466,6 +466,11 @@ def _run_ipython(chosen: list[tuple[int, str]], name: str) -> int:
         config.InteractiveShell.colors = "NoColor"  # IPython 9 also accepts the old spelling
     warnings.filterwarnings("ignore", message="To exit: use 'exit'")
     shell = InteractiveShell.instance(config=config)
+
+    def to_stderr(etype: object, value: object, stb: list[str]) -> None:
+        print(shell.InteractiveTB.stb2text(stb), file=sys.stderr)  # stdout is the notebook's output
+
+    shell._showtraceback = to_stderr  # the hook IPython documents for subclasses
     for number, source in chosen:
         shell.execution_count = number
         result = shell.run_cell(skip_headless(source), store_history=False, silent=True)
