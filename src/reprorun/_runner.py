@@ -32,6 +32,10 @@ import time
 import traceback
 import types
 import warnings
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 _RUNNER_FILE = os.path.abspath(__file__)
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")  # Python's own line breaks, unlike splitlines
@@ -101,7 +105,7 @@ def _die_of_sigint() -> None:
     sys.exit(130)
 
 
-def _run_code(code: types.CodeType, namespace: dict) -> int:
+def _run_code(code: types.CodeType, namespace: dict[str, Any]) -> int:
     """Execute compiled user code in a namespace; 0, or the status of its uncaught exception."""
     try:
         exec(code, namespace)  # noqa: S102 - running the user's own code is the point
@@ -334,7 +338,7 @@ def _unsupported(magic: str, where: str, number: int) -> str:
 
 
 @contextlib.contextmanager
-def _timer(label: str):  # noqa: ANN202 - a stdlib-only module without typing imports
+def _timer(label: str) -> Iterator[None]:
     """Time a block as `%time` does, reporting on stderr."""
     wall, cpu = time.perf_counter(), time.process_time()
     try:
@@ -349,9 +353,9 @@ def _seconds(value: float) -> str:
     return f"{value * 1000:.3g} ms" if value < 1 else f"{value:.3g} s"
 
 
-def _shell(  # noqa: ANN202 - returns None or a list of lines, as IPython's `!` does
-    command: str, namespace: dict | None = None, shell: str | None = None, capture: bool = False
-):
+def _shell(
+    command: str, namespace: dict[str, Any] | None = None, shell: str | None = None, capture: bool = False
+) -> list[str] | None:
     """Run a `!command` line through the shell, as IPython does; its status never stops the cell."""
     if namespace is not None:
         command = _expand(command, namespace)
@@ -372,15 +376,15 @@ def _shell(  # noqa: ANN202 - returns None or a list of lines, as IPython's `!` 
     return None
 
 
-def _expand(command: str, namespace: dict) -> str:
+def _expand(command: str, namespace: dict[str, Any]) -> str:
     """IPython's `{expression}` and `$name` expansion of shell lines, from the namespace."""
-    def name(match: re.Match) -> str:
+    def name(match: re.Match[str]) -> str:
         if match.group(0) == "$$":
             return "$"
         key = match.group(1)
         return str(namespace[key]) if key in namespace else match.group(0)
 
-    def expression(match: re.Match) -> str:
+    def expression(match: re.Match[str]) -> str:
         try:
             return str(eval(match.group(1), dict(sys.modules["__main__"].__dict__), namespace))  # noqa: S307
         except Exception:  # noqa: BLE001 - IPython leaves what it cannot evaluate as it is
@@ -390,7 +394,7 @@ def _expand(command: str, namespace: dict) -> str:
     return re.sub(r"\$\$|\$([A-Za-z_]\w*)", name, command)
 
 
-def load_notebook(path: str) -> list[dict]:
+def load_notebook(path: str) -> list[dict[str, Any]]:
     """The cells of an nbformat 4 notebook, as JSON objects."""
     try:
         notebook = json.loads(_read_text(path))
@@ -401,7 +405,7 @@ def load_notebook(path: str) -> list[dict]:
     return [cell for cell in notebook["cells"] if isinstance(cell, dict)]
 
 
-def cell_source(cell: dict) -> str:
+def cell_source(cell: dict[str, Any]) -> str:
     """A cell's source text; nbformat stores it as a string or a list of lines."""
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
@@ -457,8 +461,8 @@ def _run_plain(chosen: list[tuple[int, str]], name: str) -> int:
 
 def _run_ipython(chosen: list[tuple[int, str]], name: str) -> int:
     """Run the cells through IPython's InteractiveShell, so every magic works."""
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config  # IPython depends on traitlets
+    from IPython.core.interactiveshell import InteractiveShell  # type: ignore[import-not-found]
+    from traitlets.config import Config  # type: ignore[import-not-found]  # IPython needs it
 
     config = Config()
     config.HistoryManager.hist_file = ":memory:"
