@@ -63,6 +63,10 @@ def try_exec(argv: list[str]) -> None:
     except (OSError, ValueError, UnicodeDecodeError):
         return
     python = os.path.join(env, "bin", "python")
+    from reprorun import inprocess
+
+    if inprocess.possible(python):
+        inprocess.run(env, python, script, args)  # never returns
     variables = dict(os.environ)
     variables["VIRTUAL_ENV"] = env
     variables["PATH"] = os.path.join(env, "bin") + os.pathsep + variables.get("PATH", "")

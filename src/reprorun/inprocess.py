@@ -1,0 +1,136 @@
+"""The one-interpreter launch: turn this very process into the env's interpreter running the script.
+
+Exec costs a second interpreter start-up, about as much as the script's own. When the env's
+interpreter is the very binary already running reprorun, and nothing but the standard library
+is loaded (no import hooks from `.pth` files of reprorun's own environment), reprorun can instead
+set up what `ENV/bin/python SCRIPT ARGS` would have set up (`sys.prefix`, `sys.executable`,
+`sys.path` with the env's site-packages and its `.pth` files, a clean `__main__`, `VIRTUAL_ENV`,
+`PATH`) and run the script here. tests/test_inprocess.py runs probe scripts both ways and
+compares what they observe; `REPRORUN_LAUNCH=exec` turns this off.
+
+Only the standard library, and only what is already loaded at start-up, may be imported here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_DEFAULT_FLAGS = {
+    "debug": 0, "inspect": 0, "interactive": 0, "optimize": 0, "dont_write_bytecode": None,
+    "no_user_site": 0, "no_site": 0, "ignore_environment": 0, "verbose": 0, "bytes_warning": 0,
+    "quiet": 0, "isolated": 0, "dev_mode": False, "safe_path": False,
+}  # fmt: skip
+_DEFAULT_META_PATH = ("BuiltinImporter", "FrozenImporter", "PathFinder")
+_TRAMPOLINE = compile("exec(code, namespace)", "sys", "exec")
+
+
+def possible(env_python: str) -> bool:
+    """Whether running the script in this process is observably the same as exec'ing it."""
+    if os.environ.get("REPRORUN_LAUNCH", "auto") == "exec" or os.name != "posix":
+        return False
+    if os.path.realpath(env_python) != os.path.realpath(sys.executable):
+        return False
+    flags = sys.flags
+    for name, value in _DEFAULT_FLAGS.items():
+        if value is not None and getattr(flags, name, value) != value:
+            return False
+    if sys._xoptions or sys.warnoptions:
+        return False
+    if tuple(getattr(f, "__name__", type(f).__name__) for f in sys.meta_path) != _DEFAULT_META_PATH:
+        return False  # an import hook, e.g. from a `.pth` file or an editable install
+    stdlib = sys.stdlib_module_names
+    return all(
+        name.partition(".")[0] in stdlib or name == "__main__" or name.startswith("reprorun")
+        for name in list(sys.modules)
+    )
+
+
+def run(env: str, env_python: str, script: str, args: list[str]) -> None:
+    """Become `env_python script *args` and run the script; never returns (exits like Python)."""
+    source = _read(script)
+    _activate(env, env_python, script, args)
+    import builtins
+    from importlib.machinery import SourceFileLoader
+
+    path = os.path.abspath(script)  # Python makes __main__.__file__ and tracebacks absolute
+    main = type(sys)("__main__")
+    main.__file__ = path
+    main.__builtins__ = builtins
+    main.__cached__ = None
+    main.__spec__ = None
+    main.__package__ = None
+    main.__loader__ = SourceFileLoader("__main__", path)
+    if sys.version_info < (3, 14):  # the interpreter's own __main__ has it until 3.14
+        main.__annotations__ = {}
+    sys.modules["__main__"] = main
+    for name in [n for n in sys.modules if n == "reprorun" or n.startswith("reprorun.")]:
+        del sys.modules[name]
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+        # The frame below the script's <module> looks like the one Python reports when a stack
+        # walk runs off the top ("sys", line 1), so `warnings.warn(..., stacklevel=2)` at module
+        # level still says `sys:1:` as it does under exec.
+        exec(_TRAMPOLINE, {"__name__": "sys", "code": code, "namespace": main.__dict__})  # noqa: S102
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - every uncaught exception ends as Python ends it
+        _uncaught(exc)
+    raise SystemExit(0)
+
+
+def _read(script: str) -> bytes:
+    with open(script, "rb") as handle:
+        return handle.read()
+
+
+def _activate(env: str, env_python: str, script: str, args: list[str]) -> None:
+    os.environ["VIRTUAL_ENV"] = env
+    os.environ["PATH"] = os.path.join(env, "bin") + os.pathsep + os.environ.get("PATH", "")
+    os.environ.pop("PYTHONHOME", None)
+    import site
+
+    base = (sys.base_prefix, sys.base_exec_prefix)
+    stdlib = [p for p in sys.path if p.startswith(base) and "-packages" not in p]
+    sys.executable = env_python
+    sys.prefix = sys.exec_prefix = env
+    sys.argv = [script, *args]
+    sys.orig_argv = [env_python, script, *args]
+    sys.path[:] = [os.path.dirname(os.path.realpath(script)), *stdlib]
+    sys.path_importer_cache.clear()
+    site.PREFIXES = [env, env]
+    site.ENABLE_USER_SITE = False  # a venv without system site-packages, as pyvenv.cfg says
+    for folder in site.getsitepackages():
+        if os.path.isdir(folder):
+            site.addsitedir(folder)  # its `.pth` files too
+    sysconfig = sys.modules.get("sysconfig")
+    if sysconfig is not None:  # its cached paths were computed for the old prefix
+        sysconfig._CONFIG_VARS = None  # type: ignore[attr-defined]
+        if hasattr(sysconfig, "_CONFIG_VARS_INITIALIZED"):
+            sysconfig._CONFIG_VARS_INITIALIZED = False
+
+
+def _uncaught(exc: BaseException) -> None:
+    """Report an uncaught exception as Python's top level would, without reprorun's frames."""
+    tb = exc.__traceback__
+    for _ in range(2):  # drop this module's `run` frame and the trampoline's
+        tb = tb.tb_next if tb is not None else None
+    exc = exc.with_traceback(tb)
+    sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, tb
+    if sys.version_info >= (3, 12):
+        sys.last_exc = exc
+    sys.excepthook(type(exc), exc, tb)
+    if isinstance(exc, KeyboardInterrupt):
+        # Python exits with SIGINT after finalizing, so the shell sees "killed by Ctrl-C".
+        import atexit
+        import signal
+
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:  # noqa: SIM105 - contextlib is not loaded at start-up; this path stays import-free
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    raise SystemExit(1)
