@@ -8,9 +8,12 @@ Layout under the root (see docs/cache.md):
         reprorun-complete      written last inside the env: the build finished
     keys/<key20>              names the published build of a key: written atomically, after
                               `reprorun-complete`; this is the publication
-    locks/<key20>.lock        one builder per key
+    locks/<key20>.lock        one builder per key (REPRORUN_LOCK=mkdir: locks/<key20>.lock.d/)
+    locks/<build>.use         shared by every run of the env, exclusive for a pruner (locks.py)
     index/<hash>              warm-path shortcut: block hash -> key (see warm.py)
     used/<build>              its mtime is the env's last use
+    used/<build>.scripts      the scripts that used it, one absolute path per line
+    used/<build>.<host>.<pid> REPRORUN_LOCK=mkdir only: a run of that process uses the env
     interpreters/*.json       what each interpreter file is (by path, size and mtime)
     virtualenv/               virtualenv's app data, so nothing lands outside the root
 """
@@ -29,6 +32,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from reprorun import locks
+from reprorun.installers import env_python
 from reprorun.keys import SHORT
 from reprorun.options import Options
 
@@ -77,12 +82,12 @@ class Cache:
             _write_atomic(tag, TAG)
 
     def lookup(self, key: str) -> Path | None:
-        """The published, complete env of a key, or None."""
+        """The published, complete and intact env of a key, or None (then a build repairs it)."""
         name = self.published_name(key)
         if name is None:
             return None
         env = self.envs / name
-        return env if (env / COMPLETE).is_file() else None
+        return env if intact(env) else None
 
     def published_name(self, key: str) -> str | None:
         """The build directory name the key's pointer names, if any."""
@@ -92,15 +97,15 @@ class Cache:
             return None
         return name if name.startswith(key[:SHORT] + "-") and "/" not in name else None
 
+    def build_lock_path(self, key: str) -> Path:
+        """The build lock of a key (its short form is enough)."""
+        return self.locks / f"{key[:SHORT]}.lock"
+
     @contextlib.contextmanager
     def build_lock(self, key: str) -> Iterator[None]:
-        """Hold the key's build lock; tell the user if another process holds it for long."""
-        import filelock
-
-        lock = filelock.FileLock(str(self.locks / f"{key[:SHORT]}.lock"))
-        try:
-            lock.acquire(timeout=1)
-        except filelock.Timeout:
+        """Hold the key's build lock; tell the user if another process holds it."""
+        lock = locks.Lock(str(self.build_lock_path(key)))
+        if not lock.acquire(blocking=False):
             log.info("waiting for another reprorun that is building this environment...")
             lock.acquire()
         try:
@@ -118,6 +123,9 @@ class Cache:
         """Write the key document, then the completion marker, then the pointer: in that order."""
         _write_atomic(env / KEY_FILE, json.dumps(doc, indent=2, sort_keys=True) + "\n")
         _write_atomic(env / COMPLETE, json.dumps(info, indent=2, sort_keys=True) + "\n")
+        # The builder holds its new env from before it is published: no prune can take it away
+        # between publication and the run (or `sync`) that follows in this process.
+        locks.hold_for_run(str(self.path), env.name)
         _write_atomic(self.keys / key[:SHORT], env.name + "\n")
         self.touch(env.name)
 
@@ -149,6 +157,24 @@ class Cache:
             handle.seek(0)
             if line not in handle.read().splitlines(keepends=True):
                 handle.write(line)
+
+
+def intact(env: Path) -> bool:
+    """Whether an env's completion marker is whole (JSON, as `publish` writes it) and it has Python."""
+    try:
+        info = json.loads((env / COMPLETE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and "created" in info and env_python(env).exists()
+
+
+def read_info(env: Path) -> dict[str, Any]:
+    """The completion marker's record (created, installer, interpreter, packages), or {}."""
+    try:
+        info = json.loads((env / COMPLETE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -89,18 +89,18 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from(ns: argparse.Namespace) -> Options:
-    """The frozen option bundle of parsed arguments."""
+    """The frozen option bundle of parsed arguments (CLI > environment > config file > default)."""
+    from reprorun.config import option_defaults
+
+    merged = option_defaults({"installer": ns.installer, "cache_dir": ns.cache_dir, "index_url": ns.index_url,
+                              "extra_index_urls": ns.extra_index_url, "find_links": ns.find_links})  # fmt: skip
     return Options(
         python=ns.python,
-        index_url=ns.index_url,
-        extra_index_urls=tuple(ns.extra_index_url),
-        find_links=tuple(ns.find_links),
         no_index=ns.no_index,
         offline=ns.offline,
         refresh=ns.refresh,
-        installer=ns.installer or os.environ.get("REPRORUN_INSTALLER", "auto"),  # type: ignore[arg-type]
-        cache_dir=ns.cache_dir or os.environ.get("REPRORUN_CACHE_DIR") or None,
         verbosity=ns.verbose - ns.quiet,
+        **merged,
     )
 
 
