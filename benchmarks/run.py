@@ -1,0 +1,390 @@
+"""reprorun against bare python, `uv run --script` and `pipx run`: warm starts and cold builds.
+
+    python benchmarks/run.py [--quick] [--json out.json] [--python X] [--only warm|cold]
+
+Stdlib only. The first run downloads a wheelhouse (numpy, pandas, six, uv, pipx and reprorun's
+dependencies) into benchmarks/.work/; every measured command then runs offline against it, with
+its caches inside the work dir. See docs/performance.md for what each row means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from timing import Case, Result, measure, table
+from workdir import REPO, SetupError, Work, prepare, resolve_python
+
+BLOCKS = {
+    "six": '# /// script\n# requires-python = ">=3.10"\n# dependencies = ["six"]\n# ///\n',
+    "numpy+pandas": '# /// script\n# requires-python = ">=3.10"\n# dependencies = ["numpy", "pandas"]\n# ///\n',
+}
+BODIES = {"six": 'print("hi")\n', "numpy+pandas": 'import numpy\nimport pandas\n\nprint("hi")\n'}
+PROBE = """\
+import json, os, sys
+try:
+    with open("/proc/self/cmdline", "rb") as handle:
+        cmdline = [part.decode() for part in handle.read().split(b"\\0") if part]
+except OSError:
+    cmdline = []
+print(json.dumps({"executable": sys.executable, "prefix": sys.prefix, "cmdline": cmdline}))
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Prepare the work dir, run the selected sections, print the table, write the JSON."""
+    args = _parser().parse_args(argv)
+    warm_runs, warm_heavy_runs, cold_runs = (10, 5, 3) if args.quick else (30, 20, 5)
+    started = time.monotonic()
+    try:
+        python = resolve_python(args.python)
+        work = prepare(python, log=_log)
+    except SetupError as exc:
+        print(f"benchmark setup failed: {exc}", file=sys.stderr)
+        return 1
+    scripts = _write_scripts(work.scripts)
+    report: dict[str, object] = {
+        "command": "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "runs": {"warm": warm_runs, "warm_numpy_pandas": warm_heavy_runs, "cold": cold_runs},
+        "sections": [],
+    }
+    sections: list[tuple[str, list[Result]]] = []
+
+    def add(kind: str, name: str, title: str, results: list[Result]) -> None:
+        sections.append((title, results))
+        rows = [r.as_json() for r in results]
+        report["sections"].append({"title": title, "kind": kind, "script": name, "rows": rows})  # type: ignore[attr-defined]
+
+    if args.only in (None, "warm"):
+        for name in BLOCKS:
+            title, results, launch = _warm(work, scripts[name], name, warm_runs if name == "six" else warm_heavy_runs)
+            report.setdefault("launch", {})[name] = launch  # type: ignore[index]
+            add("warm", name, title, results)
+        chosen = _warm(work, scripts["six"], "six", warm_runs, request=None)
+        if chosen is not None:
+            report.setdefault("launch", {})["six, no --python"] = chosen[2]  # type: ignore[index]
+            add("warm", "six", chosen[0], chosen[1])
+    if args.only in (None, "cold"):
+        for name in BLOCKS:
+            add("cold", name, *_cold(work, scripts[name], name, cold_runs))
+    report["machine"] = _machine(work)  # after the runs: pipx's shared pip exists by now
+    report["targets"] = _targets(sections)
+    report["seconds"] = round(time.monotonic() - started, 1)
+    _print_report(report, sections)
+    out = args.json or os.path.join(REPO, "benchmarks", "results-latest.json")
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2)
+        handle.write("\n")
+    _log(f"wrote {out} ({report['seconds']}s in all)")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs (warm 10/5, cold 3)")
+    parser.add_argument("--json", metavar="PATH", help="results file (default benchmarks/results-latest.json)")
+    parser.add_argument("--python", metavar="X", help="the one interpreter for everything (default: the running one)")
+    parser.add_argument("--only", choices=("warm", "cold"), help="run one section")
+    return parser
+
+
+def _write_scripts(folder: str) -> dict[str, str]:
+    os.makedirs(folder, exist_ok=True)
+    paths = {}
+    for name, block in BLOCKS.items():
+        stem = name.replace("+", "_")
+        paths[name] = _write(os.path.join(folder, f"{stem}.py"), block + BODIES[name])
+        _write(os.path.join(folder, f"{stem}_probe.py"), block + PROBE)  # same block: same env
+    return paths
+
+
+def _write(path: str, text: str) -> str:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
+
+
+# --- warm starts ---------------------------------------------------------------------------
+
+
+def _warm(
+    work: Work, script: str, name: str, runs: int, request: str | None = ""
+) -> tuple[str, list[Result], dict[str, object]] | None:
+    """Warm starts of one script. With request=None, reprorun picks the interpreter itself
+    (no --python): a shorter section without peers, skipped when it picks the benchmark's own."""
+    env = work.environ()
+    choose = request is None
+    reprorun = [work.reprorun] if choose else [work.reprorun, "--python", work.python]
+    probe = script.replace(".py", "_probe.py")
+    _log(f"warm, {name}{', no --python' if choose else ''}: building the env (untimed), probing the launch")
+    first = subprocess.run([*reprorun, probe], env=env, capture_output=True, text=True, check=False)
+    if first.returncode != 0:
+        raise SystemExit(f"reprorun could not build the {name} env:\n{first.stderr[-2000:]}")
+    launch = {
+        "default": _probe([*reprorun, probe], env),
+        "exec": _probe([*reprorun, probe], {**env, "REPRORUN_LAUNCH": "exec"}),
+    }
+    env_python = str(launch["default"]["executable"])
+    own = os.path.realpath(os.path.join(work.reprorun_venv, "bin", "python"))
+    launch["same_real_executable"] = os.path.realpath(env_python) == own
+    if choose and launch["same_real_executable"]:
+        _log("reprorun picks the benchmark's own interpreter: no separate section")
+        return None
+    version = _out([env_python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+    envs = os.path.join(env["REPRORUN_CACHE_DIR"], "envs")
+    unchanged = _unchanged(envs, "reprorun built an env on a warm run")
+    mode = launch["default"]["launch"]
+    label = f"python (the env's bin/python{f', {version}' if choose else ''})"
+    cases = [Case(label, [env_python, script], env, quiet=True)]
+    if choose:
+        label = f"reprorun, no --python (picks {version}: {mode})"
+        cases.append(Case(label, [*reprorun, script], env, quiet=True, check=unchanged))
+    else:
+        cases += [
+            Case(f"reprorun ({mode} launch)", [*reprorun, script], env, quiet=True, check=unchanged),
+            Case("reprorun, REPRORUN_LAUNCH=exec", [*reprorun, script], {**env, "REPRORUN_LAUNCH": "exec"}, quiet=True,
+                 check=unchanged),
+        ]  # fmt: skip
+    if work.uv and not choose:
+        uv_envs = os.path.join(env["UV_CACHE_DIR"], "environments-v2")
+        cases.append(Case("uv run --script", [work.uv, "run", "--script", script], env, quiet=True,
+                          check=_unchanged(uv_envs, "uv built an env on a warm run")))  # fmt: skip
+    if work.pipx and not choose:
+        cases.append(Case("pipx run", [work.pipx, "run", "--python", work.python, script], env, quiet=True))
+    _log(f"warm, {name}: {len(cases)} rows x {runs} runs, interleaved")
+    results = measure(cases, runs, warmups=2)
+    base = _median(results, "python")
+    uv = _median(results, "uv run")
+    for r in results:
+        if r.samples and base and not r.name.startswith("python"):
+            r.ratios["python"] = r.median / base
+        if r.samples and uv and not r.name.startswith("uv"):
+            r.ratios["uv"] = r.median / uv
+    where = f"no --python: reprorun picks {version}, median of {runs}" if choose else f"median of {runs}"
+    return f"warm start, {name} script ({where})", results, launch
+
+
+def _probe(argv: list[str], env: dict[str, str]) -> dict[str, object]:
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+    info: dict[str, object] = json.loads(done.stdout)
+    cmdline = info["cmdline"]
+    # After an exec the process is `ENV/bin/python SCRIPT`; in-process it is still `... reprorun ...`.
+    assert isinstance(cmdline, list)
+    info["launch"] = "in-process" if any(os.path.basename(c) == "reprorun" for c in cmdline) else "exec"
+    info["stderr"] = done.stderr
+    return info
+
+
+def _unchanged(folder: str, message: str) -> Callable[[], str | None]:
+    """A check that the folder's env count stays what it was after the first (warm-up) run."""
+    seen: list[int] = []
+
+    def check() -> str | None:
+        now = _count(folder)
+        if not seen:
+            seen.append(now)  # the first warm-up may build (uv, pipx); later runs must not
+        return f"{message} ({seen[0]} -> {now} envs)" if now != seen[0] else None
+
+    return check
+
+
+# --- cold builds ---------------------------------------------------------------------------
+
+
+def _cold(work: Work, script: str, name: str, runs: int) -> tuple[str, list[Result]]:
+    cache = os.path.join(work.root, "cache-cold")
+    env = work.environ(REPRORUN_CACHE_DIR=cache)
+    envs = os.path.join(cache, "envs")
+    reprorun = [work.reprorun, "--refresh", "--python", work.python]
+    cases = []
+    if work.uv:
+        cases.append(Case("reprorun --installer uv", [*reprorun, "--installer", "uv", script], env,
+                          before=_empty(envs), check=_built(envs)))  # fmt: skip
+    cases.append(Case("reprorun --installer pip", [*reprorun, "--installer", "pip", script], env,
+                      before=_empty(envs), check=_built(envs)))  # fmt: skip
+    if work.uv:
+        # A new script env each time, the wheel cache kept: remove uv's cached script environments.
+        uv_envs = os.path.join(env["UV_CACHE_DIR"], "environments-v2")
+        cases.append(Case("uv run --script (fresh env)", [work.uv, "run", "--script", script], env,
+                          before=_empty(uv_envs), check=_built(uv_envs)))  # fmt: skip
+    if work.pipx:
+        pipx_envs = os.path.join(env["PIPX_HOME"], ".cache")
+        cases.append(Case("pipx run (fresh env)", [work.pipx, "run", "--python", work.python, script], env,
+                          before=_empty(pipx_envs), check=_built(pipx_envs)))  # fmt: skip
+    _log(f"cold, {name}: {len(cases)} rows x {runs} runs (+1 warm-up), interleaved")
+    results = measure(cases, runs, warmups=1)
+    uv, pipx = _median(results, "uv run"), _median(results, "pipx run")
+    for r in results:
+        if r.samples and r.name.endswith("uv") and uv:
+            r.ratios["uv run"] = r.median / uv
+        if r.samples and r.name.endswith("pip") and pipx:
+            r.ratios["pipx run"] = r.median / pipx
+    for case in cases:
+        if case.before is not None:
+            case.before()  # leave no cold env behind (disk)
+    return f"cold build, {name} script (wheel cache warm, median of {runs})", results
+
+
+def _empty(folder: str) -> Callable[[], None]:
+    def clear() -> None:
+        for path in glob.glob(os.path.join(folder, "*")):
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.remove(path)
+
+    return clear
+
+
+def _built(folder: str) -> Callable[[], str | None]:
+    def check() -> str | None:
+        return None if _count(folder) >= 1 else f"no new env in {folder}: was it really a cold build?"
+
+    return check
+
+
+def _count(folder: str) -> int:
+    try:
+        return sum(1 for name in os.listdir(folder) if not name.startswith("."))
+    except OSError:
+        return 0
+
+
+def _median(results: list[Result], prefix: str) -> float | None:
+    for r in results:
+        if r.name.startswith(prefix) and r.samples:
+            return r.median
+    return None
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def _targets(sections: list[tuple[str, list[Result]]]) -> list[dict[str, object]]:
+    """Issue 7's targets, each with the measured ratio and whether it is met."""
+    found = []
+    for title, results in sections:
+        for r in results:
+            if not r.samples:
+                continue
+            if title.startswith("warm") and r.name.startswith("reprorun (") and "six" in title:
+                found.append(_target("warm, six: reprorun <= 1.5x python", r.ratios.get("python"), 1.5))
+                found.append(_target("warm, six: reprorun < uv run --script", r.ratios.get("uv"), 1.0, strict=True))
+            short = title.split(" (")[0]
+            if title.startswith("cold") and r.name.endswith("uv"):
+                found.append(_target(f"{short}: reprorun uv <= 1.1x uv run", r.ratios.get("uv run"), 1.1))
+            if title.startswith("cold") and r.name.endswith("pip"):
+                found.append(_target(f"{short}: reprorun pip <= 0.8x pipx run", r.ratios.get("pipx run"), 0.8))
+    return found
+
+
+def _target(what: str, ratio: float | None, limit: float, strict: bool = False) -> dict[str, object]:
+    met = None if ratio is None else (ratio < limit if strict else ratio <= limit)
+    return {"target": what, "ratio": None if ratio is None else round(ratio, 3), "met": met}
+
+
+def _print_report(report: dict[str, object], sections: list[tuple[str, list[Result]]]) -> None:
+    machine = report["machine"]
+    assert isinstance(machine, dict)
+    print(
+        f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['system']}, "
+        f"load average {machine['load_average']}, harness spawn overhead {machine['spawn_overhead_ms']}ms"
+    )
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in machine["versions"].items()))
+    for name, launch in (report.get("launch") or {}).items():  # type: ignore[attr-defined]
+        same = launch["same_real_executable"]
+        print(f"launch ({name}): default {launch['default']['launch']}, with REPRORUN_LAUNCH=exec "
+              f"{launch['exec']['launch']}; env python is reprorun's own executable: {same}")  # fmt: skip
+    print()
+    print(table(sections))
+    print()
+    for t in report["targets"]:  # type: ignore[attr-defined]
+        mark = {True: "met", False: "NOT met", None: "not measured"}[t["met"]]
+        ratio = "" if t["ratio"] is None else f"{t['ratio']:.2f}x"
+        print(f"target: {t['target']:52} {ratio:>7}  {mark}")
+    for _, results in sections:
+        for r in results:
+            for text in r.anomalies + ([r.error] if r.error else []):
+                print(f"anomaly: {r.name}: {text}")
+
+
+def _machine(work: Work) -> dict[str, object]:
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in handle if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    venv_python = os.path.join(work.reprorun_venv, "bin", "python")
+    versions = {
+        "python": _out([work.python, "-c", "import sys; print(sys.version.split()[0])"]) + f" ({work.python})",
+        "reprorun": _out([work.reprorun, "--version"]).replace("reprorun ", "") + _git(),
+        "pip (reprorun's, embedded in virtualenv)": _out([venv_python, "-c", _EMBEDDED_PIP]),
+        "uv": _out([work.uv, "--version"]).replace("uv ", "") if work.uv else "not installed",
+        "pipx": _out([work.pipx, "--version"]) if work.pipx else "not installed",
+        "pip (pipx's shared libs)": _pipx_pip(work),
+    }
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "spawn_overhead_ms": _spawn_overhead(),
+        "system": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "versions": versions,
+    }
+
+
+_EMBEDDED_PIP = """\
+import glob, os, virtualenv
+found = glob.glob(os.path.join(os.path.dirname(virtualenv.__file__), "seed/wheels/embed/pip-*.whl"))
+print(", ".join(sorted(os.path.basename(p).split("-")[1] for p in found)))
+"""
+
+
+def _pipx_pip(work: Work) -> str:
+    """The pip pipx drives (from its shared venv, made on its first run)."""
+    shared = os.path.join(work.environ()["PIPX_HOME"], "shared")
+    found = glob.glob(os.path.join(shared, "lib", "python*", "site-packages", "pip-*.dist-info"))
+    return ", ".join(os.path.basename(p)[4:-10] for p in found) or "not created"
+
+
+def _spawn_overhead() -> float:
+    """The harness's own cost per run (median of 20 `true`), included in every figure."""
+    true = shutil.which("true") or "/bin/true"
+    samples = []
+    for _ in range(20):
+        start = time.perf_counter()
+        subprocess.run([true], capture_output=True, check=False)
+        samples.append(time.perf_counter() - start)
+    return round(sorted(samples)[10] * 1000, 2)
+
+
+def _git() -> str:
+    commit = _out(["git", "-C", REPO, "rev-parse", "--short", "HEAD"])
+    dirty = _out(["git", "-C", REPO, "status", "--porcelain", "--", "src", "pyproject.toml"])
+    return f" (git {commit}{', src modified' if dirty else ''})"
+
+
+def _out(argv: list[str]) -> str:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def _log(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
