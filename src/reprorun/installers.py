@@ -22,7 +22,7 @@ from typing import Protocol
 from reprorun import processes
 from reprorun.errors import BuildError
 from reprorun.interpreters import Interpreter
-from reprorun.metadata import Settings
+from reprorun.metadata import Settings, parse_timestamp
 from reprorun.options import Options
 
 log = logging.getLogger("reprorun")
@@ -85,8 +85,17 @@ def sources_for(
         ),
         no_index=options.no_index,
         offline=options.offline,
-        exclude_newer=exclude_newer or settings.exclude_newer,
+        exclude_newer=utc_timestamp(exclude_newer or settings.exclude_newer),
     )
+
+
+def utc_timestamp(value: str | None) -> str | None:
+    """An RFC 3339 value as UTC `YYYY-MM-DDTHH:MM:SSZ`: pip and uv read a bare date in local time."""
+    if value is None:
+        return None
+    from datetime import timezone
+
+    return parse_timestamp(value).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _absolute(link: str, base: str | None) -> str:
@@ -261,7 +270,14 @@ def hashed_requirements(requirements: Sequence[str], hashes: Mapping[str, tuple[
 
 def install_error(requirements: Sequence[str], result: processes.Result) -> BuildError:
     """One clear error from a failed install: pip's own reason lines, not its whole output."""
-    reasons = [ln.strip() for ln in result.output.splitlines() if re.match(r"\s*(ERROR|error)[:(]", ln)]
+    reasons = []
+    lines = result.output.splitlines()
+    for index, line in enumerate(lines):
+        if re.match(r"\s*ERROR[:(]", line):  # pip: one reason per line
+            reasons.append(line.strip())
+        elif re.match(r"\s*error:", line):  # uv: the reason, then its indented explanation
+            reasons.append(line.strip())
+            reasons += [ln.rstrip() for ln in lines[index + 1 : index + 6] if ln.startswith(" ")]
     if not reasons:
         reasons = result.tail(5).splitlines()
     shown = "\n".join(f"  {line}" for line in dict.fromkeys(reasons) if line)

@@ -38,7 +38,8 @@ def try_exec(argv: list[str]) -> None:
         if parsed is None:
             return
         python_request, cache_dir, script, args = parsed
-        root = cache_dir or os.environ.get("REPRORUN_CACHE_DIR") or default_root()
+        config = config_text()
+        root = cache_dir or os.environ.get("REPRORUN_CACHE_DIR") or configured_root(config) or default_root()
         if not root:
             return
         with open(script, "rb") as handle:
@@ -46,7 +47,7 @@ def try_exec(argv: list[str]) -> None:
         block = block_text(text)
         if block is None:
             return
-        entry = _read(os.path.join(root, "index", fingerprint(block, script, python_request)))
+        entry = _read(os.path.join(root, "index", fingerprint(block, script, python_request, config)))
         if entry is None or len(entry) != 4:
             return
         key, interpreter, size, mtime = entry
@@ -57,8 +58,13 @@ def try_exec(argv: list[str]) -> None:
         if not pointer or not pointer[0].startswith(key[:20] + "-"):
             return
         env = os.path.join(root, "envs", pointer[0])
-        if not os.path.exists(os.path.join(env, "reprorun-complete")):
-            return
+        marker = _read(os.path.join(env, "reprorun-complete"))
+        if not marker or marker[0] != "{" or marker[-1] != "}":
+            return  # missing or truncated: the full path repairs it
+        from reprorun.locks import hold_and_verify
+
+        if not hold_and_verify(root, pointer[0]):
+            return  # pruned between the look-up and the lock
         _touch(os.path.join(root, "used", pointer[0]))
     except (OSError, ValueError, UnicodeDecodeError):
         return
@@ -71,7 +77,10 @@ def try_exec(argv: list[str]) -> None:
     variables["VIRTUAL_ENV"] = env
     variables["PATH"] = os.path.join(env, "bin") + os.pathsep + variables.get("PATH", "")
     variables.pop("PYTHONHOME", None)
-    os.execve(python, [python, script, *args], variables)
+    try:
+        os.execve(python, [python, script, *args], variables)
+    except OSError:
+        return  # an env damaged by hand: the full path rebuilds it
 
 
 def _parse(argv: list[str]) -> tuple[str | None, str | None, str, list[str]] | None:
@@ -109,6 +118,40 @@ def default_root() -> str | None:
     return None
 
 
+def config_text() -> str:
+    """The user's config file as text ("" if none): part of the fingerprint, since it sets sources."""
+    named = os.environ.get("REPRORUN_CONFIG", "").strip()
+    if named:
+        path = named
+    elif sys.platform.startswith("linux"):
+        base = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
+        path = os.path.join(base, "reprorun", "config.toml")
+    elif sys.platform == "darwin":
+        path = os.path.expanduser("~/Library/Application Support/reprorun/config.toml")
+    else:
+        return ""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return path + "\0" + handle.read()
+    except FileNotFoundError:
+        return ""
+
+
+def configured_root(config: str) -> str | None:
+    """`cache-dir` of the config text when it is a plain one-line TOML string; raise if unsure."""
+    if "cache-dir" not in config:
+        return None
+    path, _, text = config.partition("\0")
+    for line in text.splitlines():
+        name, equals, value = line.partition("=")
+        if name.strip() in ("cache-dir", '"cache-dir"') and equals:
+            value = value.split(" #", 1)[0].strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" and "\\" not in value:
+                chosen = os.path.expanduser(value[1:-1])
+                return os.path.join(os.path.dirname(os.path.abspath(path)), chosen)
+    raise ValueError("cache-dir in a form only the full path reads")
+
+
 def block_text(text: str) -> str | None:
     """The raw `script` block (the empty string if none), or None when only the full path knows."""
     found = scan(text)
@@ -124,9 +167,10 @@ def block_text(text: str) -> str | None:
     return text[block.start : block.end]
 
 
-def fingerprint(block: str, script: str, python_request: str | None) -> str:
-    """What decides the env besides the block: interpreter request, PATH, script folder."""
+def fingerprint(block: str, script: str, python_request: str | None, config: str) -> str:
+    """What decides the env besides the block: interpreter request, PATH, script folder, config."""
     parts = (
+        config,
         FORMAT,
         __version__,
         block.replace("\r\n", "\n").replace("\r", "\n"),
@@ -139,10 +183,13 @@ def fingerprint(block: str, script: str, python_request: str | None) -> str:
     return sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
-def eligible(options: object) -> bool:
-    """Whether a run with these options could have taken the warm path."""
-    # The installer is not here: pip and uv build the same env, so either may fill the index.
-    return not any(getattr(options, name) for name in ("index_url", "extra_index_urls", "find_links", "no_index"))
+def eligible(ns: object) -> bool:
+    """Whether a command line could have taken the warm path (no package-source options on it).
+
+    Sources from the config file are fine: its text is part of the fingerprint. The installer
+    does not matter: pip and uv build the same env, so either may fill the index.
+    """
+    return not any(getattr(ns, name, None) for name in ("index_url", "extra_index_url", "find_links", "no_index"))
 
 
 def record(root: os.PathLike[str] | str, text: str, script: str, python_request: str | None,
@@ -152,7 +199,7 @@ def record(root: os.PathLike[str] | str, text: str, script: str, python_request:
     if block is None:
         return
     folder = os.path.join(os.fspath(root), "index")
-    path = os.path.join(folder, fingerprint(block, script, python_request))
+    path = os.path.join(folder, fingerprint(block, script, python_request, config_text()))
     info = os.stat(interpreter)
     content = f"{key}\n{interpreter}\n{info.st_size}\n{info.st_mtime_ns}\n"
     try:

@@ -38,7 +38,7 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
             continue
         cache.touch(env.path.name)
         cache.remember_script(env.path.name, path)
-        if not script.is_stdin and warm.eligible(options):
+        if not script.is_stdin and warm.eligible(ns):
             warm.record(cache.path, script.text, path, options.python, env.key, spec.interpreter.executable)
         sys.stdout.write(f"{env.path}\n")
         sys.stdout.flush()
