@@ -25,13 +25,18 @@ class WriteError(ReprorunError):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A file as read: its bytes and text, or `exists=False` for a file still to be created."""
+    """A file as read: its bytes and text, or `exists=False` for a file still to be created.
+
+    For a notebook (`.ipynb`), `text` is the source of its first code cell, where the block lives,
+    and `notebook` the whole JSON text: `write` puts the new source back into that cell only.
+    """
 
     path: str  # as the user gave it
     real: str  # with symlinks resolved: the file that is replaced
     data: bytes
     text: str
     exists: bool
+    notebook: str | None = None
 
 
 def read(path: str, *, missing_ok: bool = False) -> Snapshot:
@@ -48,11 +53,22 @@ def read(path: str, *, missing_ok: bool = False) -> Snapshot:
         raise UsageError(f"{path}: is a directory, not a script") from None
     except PermissionError:
         raise UsageError(f"{path}: permission denied") from None
-    return Snapshot(path, real, data, decode(path, data), exists=True)
+    text = decode(path, data)
+    if path.endswith(".ipynb"):
+        from reprorun import notebooks
+
+        return Snapshot(path, real, data, notebooks.first_code_cell_source(text, path), exists=True, notebook=text)
+    return Snapshot(path, real, data, text, exists=True)
 
 
 def write(snapshot: Snapshot, data: bytes) -> None:
     """Replace the file with data, atomically, if it still holds the snapshot's bytes."""
+    if snapshot.notebook is not None:
+        from reprorun import notebooks
+
+        data = notebooks.replace_first_code_cell_source(
+            snapshot.notebook, data.decode("utf-8"), snapshot.path
+        ).encode("utf-8")
     folder = os.path.dirname(snapshot.real) or "."
     mode = _check_writable(snapshot, folder)
     _check_unchanged(snapshot)

@@ -103,6 +103,8 @@ def _parse(argv: list[str]) -> tuple[str | None, str | None, str, list[str]] | N
     else:
         return None
     script = argv[i]
+    if script.endswith(".ipynb"):
+        return None  # a notebook runs through _runner.py: the full path builds its argv
     if not (os.sep in script or script.endswith(".py") or os.path.isfile(script)):
         return None  # maybe a command: the CLI decides
     return python_request, cache_dir, script, argv[i + 1 :]

@@ -18,7 +18,12 @@ log = logging.getLogger("reprorun")
 def load(path: str) -> tuple[Source, Metadata]:
     """Read and parse a script, telling the user (stderr) of every notice."""
     script = source.read(path)
-    meta = metadata.parse(script.text, path)
+    text = script.text
+    if path.endswith(".ipynb"):  # the block sits in the first code cell (the layout juv uses)
+        from reprorun import notebooks
+
+        text = notebooks.first_code_cell_source(text, path)
+    meta = metadata.parse(text, path)
     for notice in meta.notices:
         log.warning("%s:%d: %s", path, notice.line, notice.message)
         if notice.hint:

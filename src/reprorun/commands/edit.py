@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import re
+import sys
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -47,6 +48,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--requires-python", metavar="SPEC", help="write requires-python, e.g. '>=3.10'")
         parser.add_argument("--infer", action="store_true",
                             help="adopt %%pip lines, imports and a PEP 722 comment as requirements")  # fmt: skip
+        parser.add_argument("--yes", "-y", action="store_true", help="with --infer: write without asking")
     parser.add_argument("--dry-run", action="store_true", help="print the new block; write nothing")
 
 
@@ -76,7 +78,9 @@ def init(ns: argparse.Namespace, options: Options) -> int:
             log.warning("%s: adopted the PEP 722 'Script Dependencies' comment; you may delete it now",
                         ns.script)  # fmt: skip
     if ns.infer:
-        text, requirements = _infer(text, ns.script, requirements)
+        text, requirements = _infer(text, ns.script, requirements, snapshot.notebook)
+        if not ns.dry_run and not ns.yes:
+            _confirm(ns.script, requirements)
     if ns.requires_python:
         try:
             SpecifierSet(ns.requires_python)
@@ -160,22 +164,43 @@ def _missing(names: list[str], removed: list[str]) -> list[str]:
     return [n for n in names if canonicalize_name(n) not in gone]
 
 
-def _infer(text: str, path: str, requirements: list[str]) -> tuple[str, list[str]]:
-    """Requirements inferred from imports, `%pip` lines and a PEP 722 comment, then the given."""
-    from reprorun import importnames, infer
+def _infer(text: str, path: str, requirements: list[str], notebook: str | None = None) -> tuple[str, list[str]]:
+    """Requirements inferred from imports, `%pip` lines and a PEP 722 comment, then the given.
 
-    found = infer.infer(text, path, local=importnames.local_modules(path) if os.path.exists(path) else (),
-                        installed=importnames.installed_distributions())  # fmt: skip
+    For a notebook, every code cell is read (`text` is its first cell, where the block goes); its
+    `!pip` lines are left as they are, since running a notebook skips them anyway.
+    """
+    from reprorun import importnames, infer, notebooks
+
+    whole = notebooks.code_text(notebook, path) if notebook is not None else text
+    where = notebooks.locator(notebook, path) if notebook is not None else "line {}".format
+    found = infer.infer(whole, path, local=importnames.local_modules(path) if os.path.exists(path) else (),
+                        installed=importnames.installed_distributions(), where=where)  # fmt: skip
     for problem in found.problems:
         log.warning("%s: %s", path, problem)
     if found.unknown:
         log.warning("%s: no package known for: %s (add them with reprorun add)", path, ", ".join(found.unknown))
+    count = len(found.requirements)
+    log.info("%s: found %d requirement%s:", path, count, "" if count == 1 else "s")
     for requirement in found.requirements:
         log.info("  %s  (%s)", requirement, found.reasons.get(_canonical(requirement), ""))
-    if found.pip_lines:
+    if found.pip_lines and notebook is None:
         text = infer.comment_out_pip_lines(text, found.pip_lines)
     given = {_canonical(r) for r in requirements}
     return text, [*(r for r in found.requirements if _canonical(r) not in given), *requirements]
+
+
+def _confirm(path: str, requirements: list[str]) -> None:
+    """Ask before writing an inferred block; without a terminal, insist on --yes."""
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"{path}: not writing an inferred block without confirmation",
+            hint="check the list above, then rerun with --yes (or --dry-run to see the block)",
+        )
+    sys.stderr.write(f"write a block with these {len(requirements)} requirements into {path}? [y/N] ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise UsageError(f"{path}: nothing written", hint="edit the list with reprorun add/remove later")
 
 
 def _canonical(requirement: str) -> str:

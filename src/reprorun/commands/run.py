@@ -6,10 +6,10 @@ import argparse
 import logging
 import os
 
-from reprorun import cache as cachemod
+from reprorun import cache as cache_module
 from reprorun import envs, launch, locks, warm
 from reprorun.commands import load
-from reprorun.errors import BuildError
+from reprorun.errors import BuildError, UsageError
 from reprorun.metadata import Metadata
 from reprorun.options import Options
 from reprorun.source import Source
@@ -17,10 +17,14 @@ from reprorun.source import Source
 log = logging.getLogger("reprorun")
 
 
-def prepare(path: str, options: Options) -> tuple[Source, Metadata, envs.Spec, envs.Env, cachemod.Cache]:
+def prepare(
+    path: str, options: Options, infer: bool = False
+) -> tuple[Source, Metadata, envs.Spec, envs.Env, cache_module.Cache]:
     """Load the script and find or build its environment (shared by run, sync and env)."""
     script, meta = load(path)
-    cache = cachemod.Cache(cachemod.root(options))
+    if infer and meta.source == "none" and path.endswith(".ipynb"):
+        meta = _inferred(script, meta)
+    cache = cache_module.Cache(cache_module.root(options))
     script_dir = None if script.is_stdin else os.path.dirname(os.path.abspath(path))
     spec = envs.spec_for(meta, options, cache, script_dir)
     if meta.settings.frozen_for:  # said on the full path only: a warm run prints nothing of its own
@@ -36,7 +40,7 @@ def prepare(path: str, options: Options) -> tuple[Source, Metadata, envs.Spec, e
 def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Options) -> int:
     """Run the script in its environment; returns only where exec is not available."""
     for _attempt in range(3):
-        script, _meta, spec, env, cache = prepare(path, options)
+        script, _meta, spec, env, cache = prepare(path, options, infer=ns.infer)
         if locks.hold_and_verify(str(cache.path), env.path.name):
             break  # held until the script ends (the descriptor survives exec): prune skips it
     else:
@@ -47,8 +51,57 @@ def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Opti
     stdin_copy = None
     if script.is_stdin:
         stdin_copy = launch.keep_stdin_source(cache.path / "stdin", script.data)
-    elif warm.eligible(ns):
+    elif warm.eligible(ns) and not path.endswith(".ipynb"):
         warm.record(cache.path, script.text, path, options.python, env.key, spec.interpreter.executable)
-    argv = launch.script_argv(env.path, path, args, stdin_copy)
+    if path.endswith(".ipynb"):
+        argv = _notebook_argv(env, script, path, args, ns.cells)
+    elif ns.cells:
+        argv = _cells_argv(env, script, path, args, ns.cells)
+    else:
+        argv = launch.script_argv(env.path, path, args, stdin_copy)
     return launch.execute(argv, launch.environment(env.path))
+
+
+RUNNER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_runner.py")
+
+
+def _cells_argv(env: envs.Env, script: Source, path: str, args: list[str], spec: str) -> list[str]:
+    """Run only the chosen cells of a `# %%` script, with their real line numbers (_runner.py)."""
+    from reprorun import cells, cellspec
+
+    if script.is_stdin:
+        raise UsageError("--cells needs a script file, not standard input")
+    found = cells.split(script.text)
+    lines = cellspec.format_lines(cellspec.line_ranges(found, cellspec.select(spec, found)))
+    return [str(env.python), RUNNER, "cells", "--lines", lines, "--", path, *args]
+
+
+def _notebook_argv(env: envs.Env, script: Source, path: str, args: list[str], spec: str | None) -> list[str]:
+    """Run a notebook's code cells headless (_runner.py), all of them or the chosen ones."""
+    from reprorun import cellspec, notebooks
+
+    chosen: list[str] = []
+    if spec:
+        numbers = cellspec.select(spec, notebooks.cells_of_notebook(script.text, path))
+        chosen = ["--cells", ",".join(str(n) for n in numbers)]
+    return [str(env.python), RUNNER, "notebook", *chosen, "--", path, *args]
+
+
+def _inferred(script: Source, meta: Metadata) -> Metadata:
+    """A notebook without a block, with requirements inferred from its imports and %pip lines."""
+    import dataclasses
+
+    from reprorun import importnames, infer, notebooks
+
+    found = infer.infer(
+        notebooks.code_text(script.text, script.path), script.path,
+        local=importnames.local_modules(script.path), installed=importnames.installed_distributions(),
+        where=notebooks.locator(script.text, script.path),
+    )  # fmt: skip
+    for problem in found.problems:
+        log.warning("%s: %s", script.path, problem)
+    if found.unknown:
+        log.warning("%s: no package known for: %s", script.path, ", ".join(found.unknown))
+    log.info("%s: inferred %s", script.path, ", ".join(found.requirements) or "no requirements")
+    return dataclasses.replace(meta, dependencies=tuple(found.requirements))
 
