@@ -33,8 +33,7 @@ def notebook(cells: list[tuple[str, str]]) -> str:
     """A notebook as Jupyter writes it (one-space indent, sources as lists of lines)."""
 
     def source(text: str) -> list[str]:
-        lines = text.splitlines(keepends=True)
-        return lines
+        return text.splitlines(keepends=True)
 
     doc = {
         "cells": [
@@ -78,7 +77,8 @@ def test_notebook_runs_headless_in_its_block_env(run_reprorun, tmp_path: Path):
             [
                 (
                     "code",
-                    "# /// script\n# dependencies = ['alpha']\n# ///\n%matplotlib inline\n!pip install alpha\nimport alpha",
+                    "# /// script\n# dependencies = ['alpha']\n# ///\n"
+                    "%matplotlib inline\n!pip install alpha\nimport alpha",
                 ),
                 ("markdown", "# Title"),
                 ("code", "print('alpha', alpha.__version__)"),

@@ -63,11 +63,15 @@ def global_parser(add_help: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--upgrade-package", action="append", default=[], metavar="NAME",
                      help="with --freeze: move just this package (repeatable)")
     run.add_argument("--hashes", action="store_true", help="with --freeze: record sha256 hashes")
-    run.add_argument("--exclude-newer", metavar="DATE", help="with --freeze: resolve only with files uploaded before DATE")
+    run.add_argument("--exclude-newer", metavar="DATE",
+                     help="with --freeze: resolve only with files uploaded before DATE")
     run.add_argument("--dry-run", action="store_true", help="with --freeze: print the new block, write nothing")
-    run.add_argument("--check", action="store_true", help="with --freeze: exit 1 if the block is not frozen and current")
-    run.add_argument("--cells", metavar="SPEC", help="run only these cells of a '# %%%%' script (3, 2:4, :5, \"Title\", a,b)")
-    run.add_argument("--infer", action="store_true", help="for a notebook without a block: infer one from imports and %%pip lines")
+    run.add_argument("--check", action="store_true",
+                     help="with --freeze: exit 1 if the block is not frozen and current")
+    run.add_argument("--cells", metavar="SPEC",
+                     help="run only these cells of a '# %%%%' script or notebook (3, 2:4, :5, \"Title\", a,b)")
+    run.add_argument("--infer", action="store_true",
+                     help="for a notebook without a block: infer one from imports and %%pip lines")
     parser.epilog = "commands: " + ", ".join(dict.fromkeys(COMMANDS)) + "  (reprorun COMMAND --help)"
     return parser
 
@@ -77,12 +81,15 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("environment")
     group.add_argument("--python", metavar="X", help="interpreter: a path or a version (3.12, python3.12)")
     group.add_argument("--index-url", metavar="URL", help="the package index to use instead of the default")
-    group.add_argument("--extra-index-url", action="append", default=[], metavar="URL", help="another index (repeatable)")
-    group.add_argument("--find-links", action="append", default=[], metavar="PATH", help="a folder or page of distributions (repeatable)")
+    group.add_argument("--extra-index-url", action="append", default=[], metavar="URL",
+                       help="another index (repeatable)")
+    group.add_argument("--find-links", action="append", default=[], metavar="PATH",
+                       help="a folder or page of distributions (repeatable)")
     group.add_argument("--no-index", action="store_true", help="ignore package indexes (only --find-links)")
     group.add_argument("--offline", action="store_true", help="never touch the network; fail if the env is not built")
     group.add_argument("--refresh", action="store_true", help="build a new environment even if one is cached")
-    group.add_argument("--installer", choices=("auto", "pip", "uv"), default=None, help="who creates envs and installs (default: auto)")
+    group.add_argument("--installer", choices=("auto", "pip", "uv"), default=None,
+                       help="who creates envs and installs (default: auto: uv if installed, else pip)")
     group.add_argument("--cache-dir", metavar="DIR", help="cache root (also REPRORUN_CACHE_DIR)")
     group.add_argument("-q", "--quiet", action="count", default=0, help="say less")
     group.add_argument("-v", "--verbose", action="count", default=0, help="say more (pip's output, tracebacks)")

@@ -26,7 +26,7 @@ SHORT = 20  # hex digits of the key used in directory names (80 bits)
 def normalize_requirement(text: str) -> str:
     """One spelling per meaning: canonical name, sorted extras and specifiers, normalized marker."""
     req = Requirement(text)
-    out = canonicalize_name(req.name)
+    out: str = canonicalize_name(req.name)
     if req.extras:
         out += "[" + ",".join(sorted(canonicalize_name(e) for e in req.extras)) + "]"
     if req.url:
