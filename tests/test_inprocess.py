@@ -213,7 +213,7 @@ def test_a_signal_from_outside_reaches_the_script(launcher, tmp_path):
         time.sleep(60)
     """)
     argv = [str(launcher), "-m", "reprorun", "--python", str(launcher), str(path)]
-    subprocess.run(argv, check=False, capture_output=True, env={**os.environ, "REPRORUN_LAUNCH": "exec"})
+    subprocess.run([*argv[:-1], "sync", str(path)], check=True, capture_output=True)  # build, do not run
     for mode in ("exec", "auto"):
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env={**os.environ, "REPRORUN_LAUNCH": mode})
         assert proc.stdout is not None

@@ -204,7 +204,7 @@ def test_ctrl_c_reaches_the_script(reprorun_exe, tmp_path, warm):
     """,
     )
     env = {**os.environ, "REPRORUN_WARM": warm}
-    subprocess.run([str(reprorun_exe), str(path)], env=env, check=False, capture_output=True, input="")
+    subprocess.run([str(reprorun_exe), "sync", str(path)], env=env, check=True, capture_output=True)  # build only
     proc = subprocess.Popen([str(reprorun_exe), str(path)], env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     assert proc.stdout.readline() == "ready\n"
