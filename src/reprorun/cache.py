@@ -16,6 +16,7 @@ Layout under the root (see docs/cache.md):
     used/<build>.<host>.<pid> REPRORUN_LOCK=mkdir only: a run of that process uses the env
     interpreters/*.json       what each interpreter file is (by path, size and mtime)
     virtualenv/               virtualenv's app data, so nothing lands outside the root
+    pip/<wheel name>/          virtualenv's embedded pip wheel, unpacked once (bytecode beside it)
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class Cache:
         self.used = path / "used"
         self.interpreters = path / "interpreters"
         self.app_data = path / "virtualenv"
+        self.pip = path / "pip"
 
     def prepare(self) -> None:
         """Create the root and its folders, tagged so backup tools skip it."""

@@ -76,7 +76,7 @@ def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Opt
     start = time.monotonic()
     interpreter = spec.interpreter
     count = len(spec.requirements)
-    backend = backend_for(options.installer)
+    backend = backend_for(options.installer, cache.pip)
     what = f"{count} requirement{'' if count == 1 else 's'}" if count else "no requirements"
     log.info("creating an environment for %s: Python %s, %s (%s)", label, interpreter.version, what, backend.name)
     path = cache.new_build(key)
