@@ -86,6 +86,10 @@ def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Opt
         if spec.requirements:
             request = InstallRequest(spec.requirements, spec.sources, spec.hashes, path / "reprorun-install.json")
             installed = backend.install(path, interpreter, request, options.verbosity)
+            if backend.name == "pip":  # uv links from its own cache already
+                from reprorun import store
+
+                store.share(cache.path / "store", path / "lib")
         if not env_python(path).exists():
             raise BuildError(f"the new environment has no interpreter at {env_python(path)}")
         info = {

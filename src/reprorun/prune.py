@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reprorun import keys, locks
+from reprorun import keys, locks, store
 from reprorun.cache import COMPLETE, KEY_FILE, Cache, intact, read_info
 from reprorun.keys import SHORT
 
@@ -301,8 +301,9 @@ def _sweep(cache: Cache, report: Report, dry_run: bool, everything: bool) -> Non
             in_use_elsewhere(cache, build)  # drop markers of runs that ended
     for name in _listing(cache.index):
         report.swept += _sweep_index(cache, cache.index / name, everything)
+    report.swept += store.sweep(cache.path / "store")  # files no env links to any more
     if everything:
-        for folder in (cache.interpreters, cache.app_data, cache.path / "stdin"):
+        for folder in (cache.interpreters, cache.app_data, cache.path / "stdin", cache.path / "store"):
             shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -1,0 +1,86 @@
+"""A content store that lets environments share their files through hard links.
+
+uv links an env's files from its own cache already; pip copies them. So, before an env is
+published, every regular file of its site-packages is looked up by content (size and sha256) in
+`<cache root>/store/`: a file the store has is replaced by a hard link to the stored copy, a file
+it lacks is linked into the store. Two envs with numpy and pandas then cost the disk of one.
+Where the file system refuses hard links (another device, a file system without them), nothing
+changes and the env keeps its own copies. `cache prune` removes store files no env links to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger("reprorun")
+
+MIN_SIZE = 1  # even a small file fills a whole disk block; empty ones take none
+
+
+def share(store: Path, tree: Path) -> tuple[int, int]:
+    """Hard-link the tree's files with the store; return (files now shared, bytes saved)."""
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        if os.stat(store).st_dev != os.stat(tree).st_dev:
+            return 0, 0  # hard links cannot cross file systems
+    except OSError:
+        return 0, 0
+    shared = saved = 0
+    for folder, _dirs, names in os.walk(tree):
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            if not _is_plain_file(info.st_mode) or info.st_size < MIN_SIZE or info.st_nlink > 1:
+                continue
+            stored = store / f"{_digest(path)}-{info.st_size}-{info.st_mode & 0o777:o}"
+            try:
+                if stored.exists():
+                    temp = f"{path}.reprorun-link"
+                    os.link(stored, temp)
+                    os.replace(temp, path)  # the same bytes, now shared
+                    shared += 1
+                    saved += info.st_size
+                else:
+                    os.link(path, stored)
+            except OSError as exc:
+                log.debug("not shared: %s (%s)", path, exc.strerror)
+                if isinstance(exc, PermissionError) or exc.errno in (18, 31, 95):  # EXDEV, EMLINK, ENOTSUP
+                    return shared, saved
+    return shared, saved
+
+
+def sweep(store: Path) -> int:
+    """Remove store files that no environment links to any more; return how many went."""
+    removed = 0
+    try:
+        entries = list(os.scandir(store))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_nlink == 1:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _is_plain_file(mode: int) -> bool:
+    import stat
+
+    return stat.S_ISREG(mode)
+
+
+def _digest(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
