@@ -4,7 +4,7 @@ Layout under benchmarks/.work/ (gitignored):
 
     wheelhouse-<tag>/   `pip download` of everything, once per interpreter tag (online)
     tools/              a venv with pip: downloads, and installs into the pip-less venvs below
-    src/                a copy of the repo's pyproject.toml + src/ (the tree itself stays clean)
+    src/                a copy of the repo's pyproject.toml, src/ and scripts/ (the tree stays clean)
     venv-reprorun/      `python -m venv --without-pip` + reprorun[uv] from the copy (non-editable)
     venv-pipx/          the same, with pipx
     scripts/            the benchmark scripts
@@ -165,6 +165,7 @@ def _copy_repo() -> str:
             shutil.copy2(os.path.join(REPO, name), copy)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
     shutil.copytree(os.path.join(REPO, "src"), os.path.join(copy, "src"), ignore=ignore)
+    shutil.copytree(os.path.join(REPO, "scripts"), os.path.join(copy, "scripts"))  # the command
     return copy
 
 
