@@ -22,6 +22,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
@@ -217,14 +218,14 @@ def check_timestamp(value: str) -> str:
 
 
 def resolve(
-    plan: Plan, interpreter: Interpreter, sources: Sources, verbosity: int = 0
+    plan: Plan, interpreter: Interpreter, sources: Sources, verbosity: int = 0, unpacked: Path | None = None
 ) -> dict[str, Any]:
     """pip's installation report for the plan, resolved by (and for) the given interpreter."""
     from reprorun import installers, processes
 
     if not plan.requested:
         return {"install": [], "environment": {}}
-    argv = [*installers.pip_argv(interpreter.executable, interpreter.short), "install",
+    argv = [*installers.pip_argv(interpreter.executable, interpreter.short, unpacked), "install",
             "--dry-run", "--ignore-installed", "--no-input", "--disable-pip-version-check"]  # fmt: skip
     argv += sources.pip_args()
     if verbosity <= 0:

@@ -56,8 +56,8 @@ def run(env: str, env_python: str, script: str, args: list[str]) -> None:
     path = os.path.abspath(script)  # Python makes __main__.__file__ and tracebacks absolute
     main = type(sys)("__main__")
     main.__file__ = path
-    main.__builtins__ = builtins
-    main.__cached__ = None
+    main.__builtins__ = builtins  # type: ignore[attr-defined]
+    main.__cached__ = None  # type: ignore[attr-defined]
     main.__spec__ = None
     main.__package__ = None
     main.__loader__ = SourceFileLoader("__main__", path)
@@ -107,7 +107,7 @@ def _activate(env: str, env_python: str, script: str, args: list[str]) -> None:
     if sysconfig is not None:  # its cached paths were computed for the old prefix
         sysconfig._CONFIG_VARS = None  # type: ignore[attr-defined]
         if hasattr(sysconfig, "_CONFIG_VARS_INITIALIZED"):
-            sysconfig._CONFIG_VARS_INITIALIZED = False
+            sysconfig._CONFIG_VARS_INITIALIZED = False  # type: ignore[attr-defined]
 
 
 def _uncaught(exc: BaseException) -> None:

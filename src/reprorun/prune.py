@@ -303,7 +303,7 @@ def _sweep(cache: Cache, report: Report, dry_run: bool, everything: bool) -> Non
         report.swept += _sweep_index(cache, cache.index / name, everything)
     report.swept += store.sweep(cache.path / "store")  # files no env links to any more
     if everything:
-        for folder in (cache.interpreters, cache.app_data, cache.path / "stdin", cache.path / "store"):
+        for folder in (cache.interpreters, cache.app_data, cache.pip, cache.path / "stdin", cache.path / "store"):
             shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -22,9 +22,9 @@ try:  # the builtin sha256 costs far less to import than hashlib's OpenSSL bindi
     from _sha2 import sha256  # type: ignore[import-not-found]  # Python >= 3.12
 except ImportError:  # pragma: no cover - depends on the Python version
     try:
-        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]
+        from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
     except ImportError:
-        from hashlib import sha256  # type: ignore[assignment]
+        from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
 FORMAT = "reprorun-warm-1"
 _FLAGS = {"--offline", "-q", "--quiet"}
@@ -182,7 +182,8 @@ def fingerprint(block: str, script: str, python_request: str | None, config: str
         os.path.dirname(os.path.abspath(script)),
         os.path.realpath(sys.executable),  # a candidate interpreter; `python` and `python3` alike
     )
-    return sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    digest: str = sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return digest[:40]
 
 
 def eligible(ns: object) -> bool:

@@ -115,7 +115,9 @@ def apply(snapshot: files.Snapshot, text: str, meta: Metadata, plan: freeze.Plan
         exclude = freeze.check_timestamp(plan.exclude_newer) if plan.exclude_newer else None
         base = os.path.dirname(os.path.abspath(snapshot.path))
         sources = installers.sources_for(options, meta.settings, exclude_newer=exclude, base=base)
-        report = freeze.resolve(plan, interpreter, sources, options.verbosity)
+        from reprorun import cache
+
+        report = freeze.resolve(plan, interpreter, sources, options.verbosity, cache.Cache(cache.root(options)).pip)
         resolution = freeze.from_report(report, plan.requested)
         new_text = freeze.render(text, meta, plan, resolution, interpreter.tag)
         verify(text, meta.block, new_text, snapshot.path)
