@@ -225,13 +225,7 @@ class PipBackend:
         argv += request.sources.pip_args()
         if request.report is not None:
             argv += ["--report", str(request.report)]
-        requirement_file = None
-        if request.hashes:
-            requirement_file = dest / "reprorun-requirements.txt"
-            requirement_file.write_text(hashed_requirements(request.requirements, request.hashes), "utf-8")
-            argv += ["--require-hashes", "-r", str(requirement_file)]
-        else:
-            argv += list(request.requirements)
+        argv += requirement_args(dest, request)
         if verbosity <= 0:
             argv.append("--quiet")
         result = processes.run(argv, env=_pip_env(), stream=verbosity > 0)
@@ -259,12 +253,7 @@ class UvBackend:
         """`uv pip install --python ENV`, with the same sources and hashes."""
         argv = [self.executable, "pip", "install", "--no-config", "--python", str(env_python(dest))]
         argv += request.sources.uv_args()
-        if request.hashes:
-            requirement_file = dest / "reprorun-requirements.txt"
-            requirement_file.write_text(hashed_requirements(request.requirements, request.hashes), "utf-8")
-            argv += ["--require-hashes", "-r", str(requirement_file)]
-        else:
-            argv += list(request.requirements)
+        argv += requirement_args(dest, request)
         if verbosity <= 0:
             argv.append("--quiet")
         result = processes.run(argv, env=processes.environ(UV_PYTHON_DOWNLOADS="never"), stream=verbosity > 0)
@@ -293,6 +282,15 @@ def find_uv() -> str | None:
         return str(find_uv_bin())
     except (ImportError, FileNotFoundError):
         return shutil.which("uv")
+
+
+def requirement_args(dest: Path, request: InstallRequest) -> list[str]:
+    """The requirements as installer arguments; with hashes, a `--require-hashes` file in the env."""
+    if not request.hashes:
+        return list(request.requirements)
+    requirement_file = dest / "reprorun-requirements.txt"
+    requirement_file.write_text(hashed_requirements(request.requirements, request.hashes), "utf-8")
+    return ["--require-hashes", "-r", str(requirement_file)]
 
 
 def hashed_requirements(requirements: Sequence[str], hashes: Mapping[str, tuple[str, ...]]) -> str:
