@@ -73,6 +73,8 @@ def try_exec(argv: list[str]) -> None:
 
     if inprocess.possible(python):
         inprocess.run(env, python, script, args)  # never returns
+    # launch.environment() says the same; it is not imported here because launch pulls in
+    # installers and packaging, which the warm path must not load.
     variables = dict(os.environ)
     variables["VIRTUAL_ENV"] = env
     variables["PATH"] = os.path.join(env, "bin") + os.pathsep + variables.get("PATH", "")
