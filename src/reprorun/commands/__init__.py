@@ -7,10 +7,14 @@ Each subcommand module has `describe(name)`, `configure(name, parser)` and
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from reprorun import metadata, source
 from reprorun.metadata import Metadata
 from reprorun.source import Source
+
+if TYPE_CHECKING:
+    from reprorun.infer import Inference
 
 log = logging.getLogger("reprorun")
 
@@ -29,3 +33,21 @@ def load(path: str) -> tuple[Source, Metadata]:
         if notice.hint:
             log.warning("hint: %s", notice.hint)
     return script, meta
+
+
+def infer_from(text: str, path: str, notebook: str | None = None) -> Inference:
+    """Requirements inferred from a script's text (or every code cell of a notebook), with its
+    problems and unknown imports told to the user (stderr)."""
+    import os
+
+    from reprorun import importnames, infer, notebooks
+
+    whole = notebooks.code_text(notebook, path) if notebook is not None else text
+    where = notebooks.locator(notebook, path) if notebook is not None else "line {}".format
+    local = importnames.local_modules(path) if os.path.exists(path) else ()
+    found = infer.infer(whole, path, local=local, installed=importnames.installed_distributions(), where=where)
+    for problem in found.problems:
+        log.warning("%s: %s", path, problem)
+    if found.unknown:
+        log.warning("%s: no package known for: %s (add them with reprorun add)", path, ", ".join(found.unknown))
+    return found

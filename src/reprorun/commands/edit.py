@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
 import sys
 
@@ -170,16 +169,10 @@ def _infer(text: str, path: str, requirements: list[str], notebook: str | None =
     For a notebook, every code cell is read (`text` is its first cell, where the block goes); its
     `!pip` lines are left as they are, since running a notebook skips them anyway.
     """
-    from reprorun import importnames, infer, notebooks
+    from reprorun import infer
+    from reprorun.commands import infer_from
 
-    whole = notebooks.code_text(notebook, path) if notebook is not None else text
-    where = notebooks.locator(notebook, path) if notebook is not None else "line {}".format
-    found = infer.infer(whole, path, local=importnames.local_modules(path) if os.path.exists(path) else (),
-                        installed=importnames.installed_distributions(), where=where)  # fmt: skip
-    for problem in found.problems:
-        log.warning("%s: %s", path, problem)
-    if found.unknown:
-        log.warning("%s: no package known for: %s (add them with reprorun add)", path, ", ".join(found.unknown))
+    found = infer_from(text, path, notebook)
     count = len(found.requirements)
     log.info("%s: found %d requirement%s:", path, count, "" if count == 1 else "s")
     for requirement in found.requirements:

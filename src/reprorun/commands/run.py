@@ -8,7 +8,7 @@ import os
 
 from reprorun import cache as cache_module
 from reprorun import envs, launch, locks, warm
-from reprorun.commands import load
+from reprorun.commands import infer_from, load
 from reprorun.errors import BuildError, UsageError
 from reprorun.metadata import Metadata
 from reprorun.options import Options
@@ -91,17 +91,6 @@ def _inferred(script: Source, meta: Metadata) -> Metadata:
     """A notebook without a block, with requirements inferred from its imports and %pip lines."""
     import dataclasses
 
-    from reprorun import importnames, infer, notebooks
-
-    found = infer.infer(
-        notebooks.code_text(script.text, script.path), script.path,
-        local=importnames.local_modules(script.path), installed=importnames.installed_distributions(),
-        where=notebooks.locator(script.text, script.path),
-    )  # fmt: skip
-    for problem in found.problems:
-        log.warning("%s: %s", script.path, problem)
-    if found.unknown:
-        log.warning("%s: no package known for: %s", script.path, ", ".join(found.unknown))
+    found = infer_from(script.text, script.path, notebook=script.text)
     log.info("%s: inferred %s", script.path, ", ".join(found.requirements) or "no requirements")
     return dataclasses.replace(meta, dependencies=tuple(found.requirements))
-
