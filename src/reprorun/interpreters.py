@@ -87,16 +87,12 @@ class Interpreter:
 def inspect(executable: str, store: Path | None = None) -> Interpreter:
     """Describe one interpreter, from the store when its file has not changed since."""
     path = os.path.abspath(executable)
-    try:
-        stat = os.stat(path)
-    except OSError:
-        raise InterpreterError(f"interpreter not found: {executable}") from None
-    record = store / f"{_digest(path, stat.st_size, stat.st_mtime_ns)}.json" if store else None
-    if record is not None:
-        try:
-            return Interpreter(**json.loads(record.read_text("utf-8")))
-        except (OSError, ValueError, TypeError):
-            pass
+    if not os.path.exists(path):
+        raise InterpreterError(f"interpreter not found: {executable}")
+    record = _record(store, path)
+    remembered = _recall(record)
+    if remembered is not None:
+        return remembered
     described = _probe([path]).get(path)
     if described is None:
         raise InterpreterError(f"{executable} does not run as a Python 3 interpreter")
@@ -132,20 +128,16 @@ def discover(store: Path | None = None) -> list[Interpreter]:
     known: dict[str, Interpreter] = {}
     unknown: list[str] = []
     for path in paths:
-        try:
-            stat = os.stat(path)
-            record = store / f"{_digest(path, stat.st_size, stat.st_mtime_ns)}.json" if store else None
-            if record is not None and record.exists():
-                known[path] = Interpreter(**json.loads(record.read_text("utf-8")))
-                continue
-        except (OSError, ValueError, TypeError):
-            pass
-        unknown.append(path)
+        remembered = _recall(_record(store, path))
+        if remembered is None:
+            unknown.append(path)
+        else:
+            known[path] = remembered
     for path, described in _probe(unknown).items():
         known[path] = described
-        if store is not None:
-            stat = os.stat(path)
-            _remember(store / f"{_digest(path, stat.st_size, stat.st_mtime_ns)}.json", described)
+        record = _record(store, path)
+        if record is not None:
+            _remember(record, described)
     unique: dict[str, Interpreter] = {}
     for path in paths:
         if path in known:
@@ -225,6 +217,27 @@ def _probe(paths: Iterable[str]) -> dict[str, Interpreter]:
             except (ValueError, TypeError):
                 log.debug("unreadable answer from %s: %r", path, out[:200])
     return described
+
+
+def _record(store: Path | None, path: str) -> Path | None:
+    """Where the description of this interpreter file, as it is now, is remembered."""
+    if store is None:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return store / f"{_digest(path, stat.st_size, stat.st_mtime_ns)}.json"
+
+
+def _recall(record: Path | None) -> Interpreter | None:
+    """The remembered description, if there is a readable one."""
+    if record is None:
+        return None
+    try:
+        return Interpreter(**json.loads(record.read_text("utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def _remember(record: Path, described: Interpreter) -> None:
