@@ -142,7 +142,8 @@ def is_script(word: str) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (the script's own, when one is run)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    verbosity = argv.count("-v") + argv.count("--verbose")
+    own = split_argv(argv, global_parser(add_help=False))[0]  # the script's own -v is not ours
+    verbosity = own.count("-v") + own.count("--verbose")
     try:
         return _dispatch(argv)
     except MetadataError as exc:
