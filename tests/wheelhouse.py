@@ -24,6 +24,7 @@ class Spec:
     extras: tuple[str, ...] = ()
     console_scripts: dict[str, str] = field(default_factory=dict)
     extra_code: str = ""
+    extra_files: tuple[tuple[str, str], ...] = ()  # (path in the wheel, text)
     # A RECORD whose digests do not match the files, and an unsupported Wheel-Version: neither
     # pip (26.x) nor uv (0.13) verify RECORD digests on install, but both refuse a wheel of a
     # major Wheel-Version they do not know, so the wheel fails to install with either.
@@ -80,6 +81,8 @@ def build_wheel(spec: Spec, dest: Path) -> Path:
             "Tag: py3-none-any\n"
         ).encode(),
     }
+    for extra_path, text in spec.extra_files:
+        files[extra_path] = text.encode()
     if spec.console_scripts:
         lines = "".join(f"{k} = {v}\n" for k, v in spec.console_scripts.items())
         files[f"{dist_info}/entry_points.txt"] = f"[console_scripts]\n{lines}".encode()

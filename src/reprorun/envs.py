@@ -81,15 +81,14 @@ def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Opt
     log.info("creating an environment for %s: Python %s, %s (%s)", label, interpreter.version, what, backend.name)
     path = cache.new_build(key)
     try:
-        backend.create(path, interpreter, cache.app_data, options.verbosity)
-        installed = 0
+        request = None
         if spec.requirements:
             request = InstallRequest(spec.requirements, spec.sources, spec.hashes, path / "reprorun-install.json")
-            installed = backend.install(path, interpreter, request, options.verbosity)
-            if backend.name == "pip":  # uv links from its own cache already
-                from reprorun import store
+        installed = backend.build(path, interpreter, request, cache.app_data, options.verbosity)
+        if request is not None and backend.name == "pip":  # uv links from its own cache already
+            from reprorun import store
 
-                store.share(cache.path / "store", path / "lib")
+            store.share(cache.path / "store", path / "lib")
         if not env_python(path).exists():
             raise BuildError(f"the new environment has no interpreter at {env_python(path)}")
         info = {
