@@ -1,4 +1,4 @@
-"""pip builds: pip installs without compiling, `_install.py` compiles on every core (issue 7)."""
+"""pip builds: pip installs without compiling, `_compile.py` compiles on every core (issue 7)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reprorun import _install, installers
+from reprorun import _compile, installers
 from wheelhouse import Spec, build_wheel
 
 MODULES = 150  # above FILES_PER_WORKER twice over: the work is shared out when there are 2+ CPUs
@@ -29,8 +29,22 @@ def _pyc_header(pyc: Path) -> tuple[bytes, int]:
     return data[:4], int.from_bytes(data[4:8], "little")
 
 
+def _stale(pyc: Path, source: Path) -> bool:
+    """True if Python would not use this timestamp `.pyc` for the source (mtime or size differ)."""
+    data = pyc.read_bytes()[:16]
+    info = source.stat()
+    return (int.from_bytes(data[8:12], "little"), int.from_bytes(data[12:16], "little")) != (
+        int(info.st_mtime) & 0xFFFFFFFF,
+        info.st_size & 0xFFFFFFFF,
+    )
+
+
 @pytest.mark.slow
-def test_a_pip_build_leaves_bytecode_for_every_module_as_pip_would(run_reprorun, tmp_path: Path, cache_dir: Path):
+@pytest.mark.parametrize("version", ["this", "3.10"])
+def test_pip_builds_leave_valid_bytecode_for_every_module_as_pip_would(
+    run_reprorun, tmp_path: Path, cache_dir: Path, version: str
+):
+    python = sys.executable if version == "this" else version  # reprorun finds 3.10 on PATH or in pyenv
     links = tmp_path / "links"
     _many_modules_wheel(links)
     script = tmp_path / "s.py"
@@ -41,33 +55,42 @@ def test_a_pip_build_leaves_bytecode_for_every_module_as_pip_would(run_reprorun,
         import manymods.m149
         print(manymods.m149.VALUE)
     """))
-    # A user's PYTHONDONTWRITEBYTECODE does not stop it, as it does not stop pip's own compiling.
-    result = run_reprorun("--installer", "pip", "--python", sys.executable, "--find-links", links, script,
-                          env={"PYTHONDONTWRITEBYTECODE": "1"})  # fmt: skip
-    assert (result.returncode, result.stdout) == (0, "149\n"), result.stderr
-    assert "could not compile" not in result.stderr
-    (env,) = (cache_dir / "envs").iterdir()
-    (package,) = env.glob("lib/python*/site-packages/manymods")
-    sources = sorted(package.glob("*.py"))
-    assert len(sources) == MODULES + 2  # __init__, the modules, the one that does not compile
-    magic = importlib.util.MAGIC_NUMBER
-    compiled = {}
-    for source in sources:
-        pyc = Path(importlib.util.cache_from_source(str(source)))
-        compiled[source.name] = pyc.exists()
-        if pyc.exists():
-            # --python: the magic is this interpreter's; flags 0: checked by mtime, as pip writes them
-            assert _pyc_header(pyc) == (magic, 0), source
-    assert compiled.pop("broken_syntax.py") is False
-    assert all(compiled.values()), [name for name, done in compiled.items() if not done]
+    # Twice: the second env's sources become links to the store's copies (with their mtimes) and
+    # its bytecode must be written for those. A user's PYTHONDONTWRITEBYTECODE does not stop it,
+    # as it does not stop pip's own compiling; without the `import`, bytecode only comes from the build.
+    for extra in ((), ("--refresh",)):
+        result = run_reprorun("--installer", "pip", "--python", python, "--find-links", links, *extra, script,
+                              env={"PYTHONDONTWRITEBYTECODE": "1"})  # fmt: skip
+        if version != "this" and "no Python" in result.stderr:
+            pytest.skip(f"no Python {version} here")
+        assert (result.returncode, result.stdout) == (0, "149\n"), result.stderr
+        assert "could not compile" not in result.stderr
+    envs = sorted((cache_dir / "envs").iterdir())
+    assert len(envs) == 2
+    for env in envs:
+        tag = subprocess.run([str(installers.env_python(env)), "-c", "import sys; print(sys.implementation.cache_tag)"],
+                             capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+        (package,) = env.glob("lib/python*/site-packages/manymods")
+        sources = sorted(package.glob("*.py"))
+        assert len(sources) == MODULES + 2  # __init__, the modules, the one that does not compile
+        state = {}
+        for source in sources:
+            pyc = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+            state[source.name] = "missing" if not pyc.exists() else "stale" if _stale(pyc, source) else "ok"
+            if pyc.exists():
+                assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0  # checked by mtime, as pip writes it
+        assert state.pop("broken_syntax.py") == "missing"
+        assert set(state.values()) == {"ok"}, {name: s for name, s in state.items() if s != "ok"}
+    first, second = (next(env.glob("lib/python*/site-packages/manymods/m100.py")) for env in envs)
+    assert first.stat().st_ino == second.stat().st_ino  # the sources are shared through the store
 
 
 def test_split_shares_bytes_evenly_largest_first():
     files = [(100, "a"), (10, "b"), (90, "c"), (20, "d"), (5, "e")]
-    shares = _install._split(files, 2)
+    shares = _compile._split(files, 2)
     assert shares == [["a", "b", "e"], ["c", "d"]]  # each file also weighs 2048 bytes of overhead
-    assert _install._split(files, 1) == [["a", "c", "d", "b", "e"]]
-    assert _install._split([(1, "only")], 3) == [["only"]]  # never an empty worker
+    assert _compile._split(files, 1) == [["a", "c", "d", "b", "e"]]
+    assert _compile._split([(1, "only")], 3) == [["only"]]  # never an empty worker
 
 
 def test_a_compile_worker_compiles_the_files_it_is_sent(tmp_path: Path):
@@ -76,19 +99,7 @@ def test_a_compile_worker_compiles_the_files_it_is_sent(tmp_path: Path):
         path = tmp_path / f"name with space {index}.py"
         path.write_text(text, "utf-8")
         names.append(str(path))
-    worker = _install._start_worker(names)
+    worker = _compile._start_worker(names)
     assert worker.wait(timeout=60) == 0
     made = [os.path.exists(importlib.util.cache_from_source(name)) for name in names]
     assert made == [True, False, True]
-
-
-def test_the_helper_runs_pip_and_passes_its_exit_status_through(tmp_path: Path):
-    location = installers.pip_location(f"{sys.version_info[0]}.{sys.version_info[1]}", tmp_path / "pip")
-    helper = [sys.executable, installers.INSTALL_HELPER, location]
-    version = subprocess.run([*helper, "--version"], capture_output=True, text=True, check=False)
-    assert version.returncode == 0 and version.stdout.startswith("pip "), version.stderr
-    assert os.path.realpath(location) in version.stdout  # pip ran from the location given
-    wrong = subprocess.run([*helper, "no-such-command"], capture_output=True, text=True, check=False)
-    assert wrong.returncode == 1 and "unknown command" in wrong.stderr
-    usage = subprocess.run([sys.executable, installers.INSTALL_HELPER], capture_output=True, text=True, check=False)
-    assert usage.returncode == 2 and "usage" in usage.stderr

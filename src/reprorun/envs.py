@@ -76,7 +76,7 @@ def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Opt
     start = time.monotonic()
     interpreter = spec.interpreter
     count = len(spec.requirements)
-    backend = backend_for(options.installer, cache.pip)
+    backend = backend_for(options.installer, cache.pip, cache.path / "store")  # uv links from its own cache
     what = f"{count} requirement{'' if count == 1 else 's'}" if count else "no requirements"
     log.info("creating an environment for %s: Python %s, %s (%s)", label, interpreter.version, what, backend.name)
     path = cache.new_build(key)
@@ -85,10 +85,6 @@ def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Opt
         if spec.requirements:
             request = InstallRequest(spec.requirements, spec.sources, spec.hashes, path / "reprorun-install.json")
         installed = backend.build(path, interpreter, request, cache.app_data, options.verbosity)
-        if request is not None and backend.name == "pip":  # uv links from its own cache already
-            from reprorun import store
-
-            store.share(cache.path / "store", path / "lib")
         if not env_python(path).exists():
             raise BuildError(f"the new environment has no interpreter at {env_python(path)}")
         info = {

@@ -28,7 +28,7 @@ from reprorun.options import Options
 
 log = logging.getLogger("reprorun")
 
-INSTALL_HELPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_install.py")
+COMPILE_HELPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_compile.py")
 
 
 @dataclass(frozen=True)
@@ -211,15 +211,24 @@ class PipBackend:
 
     name = "pip"
 
-    def __init__(self, unpacked: Path | None = None) -> None:
+    def __init__(self, unpacked: Path | None = None, store: Path | None = None) -> None:
         self.unpacked = unpacked  # where pip's wheel is unpacked (see `pip_argv`)
+        self.store = store  # the content store (store.py), if files are to be shared
 
     def build(
         self, dest: Path, interpreter: Interpreter, request: InstallRequest | None, app_data: Path, verbosity: int
     ) -> int:
-        """virtualenv, then pip."""
+        """virtualenv, then pip without compiling, then the store, then the bytecode (_compile.py)."""
         self.create(dest, interpreter, app_data, verbosity)
-        return 0 if request is None else self.install(dest, interpreter, request, verbosity)
+        if request is None:
+            return 0
+        installed = self.install(dest, interpreter, request, verbosity)
+        if self.store is not None:
+            from reprorun import store
+
+            store.share(self.store, dest / "lib")
+        compile_env(dest)
+        return installed
 
     def create(self, dest: Path, interpreter: Interpreter, app_data: Path, verbosity: int) -> None:
         """Create the env with virtualenv (imported here: only a build pays for it)."""
@@ -235,11 +244,10 @@ class PipBackend:
     def install(self, dest: Path, interpreter: Interpreter, request: InstallRequest, verbosity: int) -> int:
         """Install with pip run by the env's own interpreter; return the number installed.
 
-        pip runs inside `_install.py`, which then compiles the installed modules on every core
-        instead of pip compiling them one after another (see there).
+        Without bytecode: `compile_env` writes it afterwards, on every core (see _compile.py).
         """
-        argv = [str(env_python(dest)), INSTALL_HELPER, pip_location(interpreter.short, self.unpacked), "install",
-                "--no-input", "--disable-pip-version-check", "--no-warn-script-location", "--no-compile"]  # fmt: skip
+        argv = [*pip_argv(str(env_python(dest)), interpreter.short, self.unpacked), "install", "--no-compile",
+                "--no-input", "--disable-pip-version-check", "--no-warn-script-location"]  # fmt: skip
         argv += request.sources.pip_args()
         if request.report is not None:
             argv += ["--report", str(request.report)]
@@ -329,8 +337,17 @@ class UvBackend:
         return _count_installed(dest)
 
 
-def backend_for(choice: str, unpacked: Path | None = None) -> Backend:
-    """`pip`, `uv`, or `auto` (uv when it can be found, else pip, run from `unpacked`)."""
+def compile_env(dest: Path) -> None:
+    """Compile the env's modules to bytecode as pip would, in parallel (see _compile.py)."""
+    # Not -S: before Python 3.11 it is `site` that makes sys.prefix the env's (the workers take -S).
+    result = processes.run([str(env_python(dest)), COMPILE_HELPER], env=_pip_env())
+    if result.returncode != 0 or result.stderr:
+        log.debug("compiling the env's modules: exit %d\n%s", result.returncode, result.tail(6))
+
+
+def backend_for(choice: str, unpacked: Path | None = None, store: Path | None = None) -> Backend:
+    """`pip`, `uv`, or `auto` (uv when it can be found, else pip, run from `unpacked`, sharing
+    its files through the content store `store`)."""
     if choice in ("uv", "auto"):
         found = find_uv()
         if found:
@@ -338,7 +355,7 @@ def backend_for(choice: str, unpacked: Path | None = None) -> Backend:
         if choice == "uv":
             raise BuildError("--installer uv: no 'uv' executable found",
                              hint="pip install 'reprorun[uv]', or put uv on PATH")  # fmt: skip
-    return PipBackend(unpacked)
+    return PipBackend(unpacked, store)
 
 
 def find_uv() -> str | None:

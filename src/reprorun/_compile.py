@@ -1,20 +1,24 @@
-"""Run pip's install inside a new environment, then compile what it installed on every core.
+"""Compile every module of an environment's site-packages to bytecode, on every core.
 
-This file is executed by the *environment's* interpreter, which has neither reprorun nor pip:
+This file is executed by the *environment's* interpreter, which does not have reprorun:
 
-    ENVPYTHON _install.py PIP_LOCATION install --no-compile [PIP OPTIONS...]
-    ENVPYTHON _install.py --compile-worker        (file names on stdin, separated by NUL)
+    ENVPYTHON _compile.py               compile the env's site-packages
+    ENVPYTHON -S _compile.py --worker   compile the file names on stdin (NUL-separated)
 
-PIP_LOCATION is pip's wheel, or the folder it was unpacked into: it goes first on `sys.path`,
-and pip's own command line runs in this process, as `python -m pip` would run it. pip compiles
-the modules it installs one after another, which is most of the time an install of a large
-package takes (numpy and pandas: about 4.6 s of 5.8 s on one core here), so reprorun asks it not
-to, and this file compiles them afterwards instead: what pip installed is spread over as many
-processes as the machine lets this one use, largest files first. The bytecode is what pip would
-have written (`compileall.compile_file`, the same invalidation mode), and a file that does not
-compile is skipped as pip skips it. Bytecode is a cache: a failure here never fails the install.
+pip compiles the modules it installs one after another, which is most of the time an install of
+a large package takes (numpy and pandas here: 4.7 s of 5.8 s), so reprorun runs pip with
+`--no-compile` and compiles afterwards with this file: the modules are spread by size over as
+many processes as this one may use (one below FILES_PER_WORKER files), largest first. The
+bytecode is what pip would have written (`compileall.compile_file`, the same invalidation mode),
+and a module that does not compile stays source, as with pip.
 
-It imports the standard library only and runs on Python 3.8+.
+It runs after the content store has linked the env's files (store.py): a timestamp `.pyc`
+records its source's mtime, and a source replaced by a link to the store's copy has the store
+copy's mtime, so compiling before that would leave bytecode that Python finds stale and
+recompiles at every import where the env is read-only.
+
+It imports the standard library only and runs on Python 3.8+. Bytecode is a cache: whatever
+fails here, the exit status is 0 and the env works without it.
 """
 
 # This file runs on Python 3.8+ under an env interpreter.
@@ -35,25 +39,16 @@ FILES_PER_WORKER = 64
 
 
 def main(argv: list[str]) -> int:
-    """Install, then compile; the exit status is pip's."""
-    if argv[:1] == ["--compile-worker"]:
+    """Compile the env's site-packages, or (`--worker`) the files named on stdin."""
+    if argv[:1] == ["--worker"]:
         names = sys.stdin.buffer.read().decode("utf-8", "surrogateescape").split("\0")
         _compile([name for name in names if name])
         return 0
-    if len(argv) < 2:
-        print("usage: _install.py PIP_LOCATION install [OPTIONS...]", file=sys.stderr)
-        return 2
-    location, pip_args = argv[0], argv[1:]
-    sys.path.insert(0, location)
-    from pip._internal.cli.main import main as pip_main
-
-    status = pip_main(pip_args)
-    if status == 0 and "--no-compile" in pip_args:
-        try:
-            compile_installed()
-        except Exception as exc:  # noqa: BLE001 - bytecode is a cache; the env works without it
-            print(f"reprorun: could not compile the installed modules: {exc}", file=sys.stderr)
-    return int(status or 0)
+    try:
+        compile_installed()
+    except Exception as exc:  # noqa: BLE001 - bytecode is a cache; the env works without it
+        print(f"reprorun: could not compile the installed modules: {exc}", file=sys.stderr)
+    return 0
 
 
 def compile_installed() -> None:
@@ -95,7 +90,7 @@ def _split(files: list[tuple[int, str]], count: int) -> list[list[str]]:
 def _start_worker(names: list[str]) -> subprocess.Popen[bytes]:
 
     worker = subprocess.Popen(
-        [sys.executable, "-S", os.path.abspath(__file__), "--compile-worker"],
+        [sys.executable, "-S", os.path.abspath(__file__), "--worker"],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     assert worker.stdin is not None
