@@ -2,14 +2,14 @@
 
 This file is executed by the *environment's* interpreter, which does not have reprorun:
 
-    ENVPYTHON _compile.py               compile the env's site-packages
-    ENVPYTHON -S _compile.py --worker   compile the file names on stdin (NUL-separated)
+    ENVPYTHON -S _compile.py SITE_PACKAGES...   compile every module in those folders
+    ENVPYTHON -S _compile.py --worker           compile the file names on stdin (NUL-separated)
 
 pip compiles the modules it installs one after another, which is most of the time an install of
 a large package takes (numpy and pandas here: 4.7 s of 5.8 s), so reprorun runs pip with
 `--no-compile` and compiles afterwards with this file: the modules are spread by size over as
 many processes as this one may use (one below FILES_PER_WORKER files), largest first. The
-bytecode is what pip would have written (`compileall.compile_file`, the same invalidation mode),
+bytecode is what pip would have written (`py_compile`, as `compileall.compile_file` calls it),
 and a module that does not compile stays source, as with pip.
 
 It runs after the content store has linked the env's files (store.py): a timestamp `.pyc`
@@ -32,32 +32,32 @@ if __name__ == "__main__":
     del sys.path[0]  # this file's folder is reprorun's package: none of it may shadow the stdlib
 
 import os
-import subprocess
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import subprocess
 
 # Below this many files, starting another interpreter (about 15 ms) costs more than it saves.
 FILES_PER_WORKER = 64
 
 
 def main(argv: list[str]) -> int:
-    """Compile the env's site-packages, or (`--worker`) the files named on stdin."""
+    """Compile the modules of the folders given, or (`--worker`) the files named on stdin."""
     if argv[:1] == ["--worker"]:
         names = sys.stdin.buffer.read().decode("utf-8", "surrogateescape").split("\0")
         _compile([name for name in names if name])
         return 0
     try:
-        compile_installed()
+        compile_folders(argv)
     except Exception as exc:  # noqa: BLE001 - bytecode is a cache; the env works without it
         print(f"reprorun: could not compile the installed modules: {exc}", file=sys.stderr)
     return 0
 
 
-def compile_installed() -> None:
-    """Compile every module of this environment's site-packages, in parallel."""
-    import sysconfig
-
-    roots = {os.path.realpath(sysconfig.get_paths()[key]) for key in ("purelib", "platlib")}
+def compile_folders(roots: list[str]) -> None:
+    """Compile every module under the roots (an env's site-packages), in parallel."""
     files = []
-    for root in sorted(roots):
+    for root in sorted({os.path.realpath(root) for root in roots}):
         for folder, dirs, names in os.walk(root):
             dirs[:] = [d for d in dirs if d != "__pycache__"]
             for name in names:
@@ -88,6 +88,8 @@ def _split(files: list[tuple[int, str]], count: int) -> list[list[str]]:
 
 
 def _start_worker(names: list[str]) -> subprocess.Popen[bytes]:
+    import subprocess  # here: a small install compiles in this process and never needs it
+
 
     worker = subprocess.Popen(
         [sys.executable, "-S", os.path.abspath(__file__), "--worker"],
@@ -100,11 +102,13 @@ def _start_worker(names: list[str]) -> subprocess.Popen[bytes]:
 
 
 def _compile(names: list[str]) -> None:
-    import compileall
+    # What pip does for each file (compileall.compile_file), without compileall's own imports:
+    # the default invalidation mode, the interpreter's optimization level, the file's __pycache__.
+    import py_compile
 
     for name in names:
         try:
-            compileall.compile_file(name, quiet=2)
+            py_compile.compile(name, doraise=True)
         except Exception:  # noqa: BLE001, S112 - as pip does: a module that does not compile stays source
             continue
 
