@@ -69,7 +69,7 @@ def compile_folders(roots: list[str]) -> None:
                         continue
     if not files:
         return
-    shares = _split(files, min(_cpus(), max(1, len(files) // FILES_PER_WORKER)))
+    shares = _split(files, min(usable_cpus(), max(1, len(files) // FILES_PER_WORKER)))
     workers = [_start_worker(share) for share in shares[1:]]
     _compile(shares[0])
     for worker in workers:
@@ -115,7 +115,7 @@ def _compile(names: list[str]) -> None:
             continue
 
 
-def _cpus() -> int:
+def usable_cpus() -> int:
     """The CPUs this process may run on (a batch job is often given fewer than the machine has)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))

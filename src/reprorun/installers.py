@@ -138,18 +138,13 @@ def pip_argv(python_executable: str, python_short: str, unpacked: Path | None = 
     With `unpacked` (a folder of the cache), pip runs from the wheel unpacked there: pip's modules
     get cached bytecode, which a zip cannot hold, and an install takes about a third of the time.
     """
-    return [python_executable, os.path.join(pip_location(python_short, unpacked), "pip")]
-
-
-def pip_location(python_short: str, unpacked: Path | None = None) -> str:
-    """Where pip can be imported from: its wheel unpacked into `unpacked`, or else the wheel itself."""
     wheel = pip_wheel(python_short)
     if unpacked is not None:
         try:
-            return str(unpack_wheel(wheel, unpacked))
+            return [python_executable, str(unpack_wheel(wheel, unpacked) / "pip")]
         except OSError as exc:  # a read-only or full cache: the zip still works, only slower
             log.debug("could not unpack %s into %s: %s", wheel, unpacked, exc)
-    return wheel
+    return [python_executable, os.path.join(wheel, "pip")]
 
 
 def unpack_wheel(wheel: str, folder: Path) -> Path:

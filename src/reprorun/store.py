@@ -94,15 +94,10 @@ def _digests(paths: list[str]) -> Iterator[str | None]:
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(8, _cpus() + 1)) as pool:
+    from reprorun._compile import usable_cpus
+
+    with ThreadPoolExecutor(max_workers=min(8, usable_cpus() + 1)) as pool:
         yield from pool.map(_digest, paths, chunksize=16)
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _digest(path: str) -> str | None:
