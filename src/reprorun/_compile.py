@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
 def compile_folders(roots: list[str]) -> None:
     """Compile every module under the roots (an env's site-packages), in parallel."""
     files = []
-    for root in sorted({os.path.realpath(root) for root in roots}):
+    for root in roots:  # the caller (installers.compile_env) gives each real folder once
         for folder, dirs, names in os.walk(root):
             dirs[:] = [d for d in dirs if d != "__pycache__"]
             for name in names:
