@@ -25,7 +25,8 @@ from pathlib import Path
 CREATE = """\
 import sys
 from pathlib import Path
-from reprorun import installers, interpreters
+from reprorun.envs import installers
+from reprorun.envs import interpreters
 dest, python, root = sys.argv[1:]
 interpreter = interpreters.inspect(python, Path(root) / "interpreters")
 installers.PipBackend().create(Path(dest), interpreter, Path(root) / "app-data", 0)
@@ -54,7 +55,7 @@ def main() -> int:
     code = "import time; t = time.perf_counter(); from reprorun import envs; print(time.perf_counter() - t)"
     imports = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
 
-    from reprorun import installers, interpreters, store
+    from reprorun.envs import installers, interpreters, store
 
     steps: dict[str, list[float]] = {"virtualenv": [], "pip": [], "store": [], "bytecode": []}
     with tempfile.TemporaryDirectory(prefix="reprorun-phases-") as work:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from reprorun import metadata
+from reprorun.script import metadata
 
 LINES = 10_000
 RUNS = 50

@@ -19,11 +19,11 @@ PACKAGE = Path(reprorun.__file__).parent
 ALLOWED: dict[str, set[str]] = {
     "reprorun": set(),
     "reprorun.errors": set(),
-    "reprorun.blocks": {"reprorun.errors"},
+    "reprorun.script.blocks": {"reprorun.errors"},
     "reprorun.options": {"reprorun.errors"},
-    "reprorun.source": {"reprorun.errors"},
-    "reprorun.cells": {"reprorun.blocks", "reprorun.errors"},
-    "reprorun.metadata": {"reprorun.blocks", "reprorun.errors"},
+    "reprorun.script.source": {"reprorun.errors"},
+    "reprorun.script.cells": {"reprorun.script.blocks", "reprorun.errors"},
+    "reprorun.script.metadata": {"reprorun.script.blocks", "reprorun.errors"},
 }
 TOP = {"reprorun.cli", "reprorun.__main__"}  # the command line itself
 COMMANDS = "reprorun.commands"
@@ -85,7 +85,7 @@ GRAPH = {name: _imports(name) for name in MODULES}
 
 
 def test_modules_were_found() -> None:
-    assert {"reprorun.blocks", "reprorun.metadata", "reprorun.cli"} <= set(MODULES)
+    assert {"reprorun.script.blocks", "reprorun.script.metadata", "reprorun.cli"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -137,5 +137,5 @@ def test_no_import_cycles() -> None:
 
 
 def test_the_graph_reader_resolves_imports() -> None:
-    assert GRAPH["reprorun.metadata"] == {"reprorun.blocks", "reprorun.errors"}
+    assert GRAPH["reprorun.script.metadata"] == {"reprorun.script.blocks", "reprorun.errors"}
     assert "reprorun.errors" in GRAPH["reprorun.cli"]

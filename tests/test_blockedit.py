@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reprorun import blockedit, blocks, freeze, metadata
+from reprorun import freeze
+from reprorun.script import blockedit, blocks, metadata
 
 GOLDEN = Path(__file__).parent / "golden"
 FROZEN_FOR = "cpython-3.11.7-manylinux_2_36_x86_64"

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from reprorun import blocks, metadata
 from reprorun.errors import MetadataError
+from reprorun.script import blocks, metadata
 
 
 def lines(*text: str, end: str = "\n") -> str:

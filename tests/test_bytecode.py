@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reprorun import _compile, installers
+from reprorun.envs import _compile, installers
 from wheelhouse import Spec, build_wheel
 
 MODULES = 150  # above FILES_PER_WORKER twice over: the work is shared out when there are 2+ CPUs

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reprorun import locks, prune
+from reprorun.envs import locks, prune
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +112,7 @@ def test_prune_keeps_an_env_in_use(rr, tmp_path, cache_dir):
     assert rr(path).returncode == 0
     (build,) = _builds(cache_dir)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from reprorun.locks import hold_for_run; hold_for_run(*sys.argv[1:]);"
+        [sys.executable, "-c", "import sys; from reprorun.envs.locks import hold_for_run; hold_for_run(*sys.argv[1:]);"
          "print('held', flush=True); sys.stdin.read()", str(cache_dir), build],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -210,7 +210,7 @@ def test_build_killed_holding_its_lock_is_repaired(rr, tmp_path, cache_dir):
     key = _key(rr, path)
     # A builder that dies half way, through the very code path a run builds with.
     code = (
-        "import os, signal, sys\nfrom pathlib import Path\nfrom reprorun.cache import Cache\n"
+        "import os, signal, sys\nfrom pathlib import Path\nfrom reprorun.envs.cache import Cache\n"
         "cache = Cache(Path(sys.argv[1])); cache.prepare()\n"
         "with cache.build_lock(sys.argv[2]):\n"
         "    (cache.new_build(sys.argv[2]) / 'half').touch()\n"
@@ -232,11 +232,11 @@ def test_run_killed_while_holding_its_env_leaves_it_prunable(rr, tmp_path, cache
                     "sys.stdin.read()\n", encoding="utf-8")  # fmt: skip
     assert rr("sync", path).returncode == 0
     (build,) = _builds(cache_dir)
-    from reprorun import locks as locks_module
+    from reprorun.envs import locks as locks_module
 
     # The run holds the env as the run path does (hold, then exec); then it is killed.
     runner = subprocess.Popen(
-        [sys.executable, "-c", "import os, sys; from reprorun.locks import hold_and_verify\n"
+        [sys.executable, "-c", "import os, sys; from reprorun.envs.locks import hold_and_verify\n"
          "assert hold_and_verify(sys.argv[1], sys.argv[2])\n"
          "os.execv(sys.argv[3], [sys.argv[3], sys.argv[4]])", str(cache_dir), build,
          str(cache_dir / "envs" / build / "bin" / "python"), str(path)],

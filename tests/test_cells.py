@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reprorun import cells, metadata
-from reprorun.cells import Cell
+from reprorun.script import cells, metadata
+from reprorun.script.cells import Cell
 
 JUPYTEXT = """\
 # ---

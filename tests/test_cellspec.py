@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from reprorun import cells, cellspec
 from reprorun.errors import UsageError
+from reprorun.script import cells, cellspec
 
 SCRIPT = """\
 # /// script

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from reprorun import files, metadata
 from reprorun.errors import ReprorunError
+from reprorun.script import metadata
+from reprorun.script import rewrite as files
 
 
 def test_init_creates_a_new_script(run_reprorun, tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reprorun import freeze, metadata
+from reprorun import freeze
+from reprorun.script import metadata
 
 FROZEN = """\
 # /// script

@@ -8,8 +8,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from reprorun import importnames, infer
 from reprorun.errors import MetadataError
+from reprorun.script import importnames, infer
 
 
 def reqs(text: str, **kwargs) -> tuple[str, ...]:

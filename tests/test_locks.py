@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from reprorun import locks
+from reprorun.envs import locks
 
 # Takes the use lock the way the run path does, then execs a Python that waits for stdin to close.
 HOLDER = """\
 import os, sys
-from reprorun.locks import hold_for_run
+from reprorun.envs.locks import hold_for_run
 hold_for_run(sys.argv[1], sys.argv[2])
 os.execv(sys.executable, [sys.executable, "-c", "import sys; print('held', flush=True); sys.stdin.read()"])
 """
@@ -23,7 +23,7 @@ os.execv(sys.executable, [sys.executable, "-c", "import sys; print('held', flush
 COUNTER = """\
 import sys
 from pathlib import Path
-from reprorun.locks import Lock
+from reprorun.envs.locks import Lock
 lock, counter = sys.argv[1], Path(sys.argv[2])
 for _ in range(25):
     held = Lock(lock)
@@ -163,8 +163,8 @@ def test_mkdir_use_marker_names_host_and_pid(tmp_path, monkeypatch):
     process = _holder(tmp_path, build, mode="mkdir")
     marker = tmp_path / "used" / f"{build}.{locks.host()}.{process.pid}"
     assert marker.is_file()
-    from reprorun.cache import Cache
-    from reprorun.prune import in_use_elsewhere
+    from reprorun.envs.cache import Cache
+    from reprorun.envs.prune import in_use_elsewhere
 
     monkeypatch.setenv("REPRORUN_LOCK", "mkdir")
     assert in_use_elsewhere(Cache(tmp_path), build)
@@ -177,7 +177,7 @@ def test_locks_module_imports_only_os_and_fcntl():
     code = textwrap.dedent("""\
         import sys
         before = set(sys.modules)
-        import reprorun.locks
+        import reprorun.envs.locks
         print(sorted(m for m in set(sys.modules) - before if not m.startswith("reprorun")))
     """)
     out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True,

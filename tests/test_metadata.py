@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from reprorun import metadata
 from reprorun.errors import MetadataError
+from reprorun.script import metadata
 
 HEAD = ["#!/usr/bin/env reprorun", "", "# /// script"]  # the block opens at line 3
 OFFSET = len(HEAD)  # content line k stands on file line k + OFFSET

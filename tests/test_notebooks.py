@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from reprorun import cellspec, infer, metadata, notebooks
 from reprorun.errors import UsageError
+from reprorun.script import cellspec, infer, metadata, notebooks
 
 # Written as Jupyter (nbformat 4.5) writes it: indent=1, sorted keys, non-ASCII kept, a final newline.
 JUPYTER = r"""{

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reprorun import blocks, metadata
 from reprorun.errors import MetadataError
+from reprorun.script import blocks, metadata
 
 BOUNDED = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 

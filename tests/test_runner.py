@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import reprorun
-from reprorun import cells, cellspec
+from reprorun.script import cells, cellspec
 
-RUNNER = Path(reprorun.__file__).parent / "_runner.py"
+RUNNER = Path(reprorun.__file__).parent / "launch" / "_runner.py"
 
 SCRIPT = '''\
 # /// script
@@ -347,7 +347,7 @@ def has(*modules: str) -> bool:
 
 
 def test_examples_have_valid_blocks_and_documented_usage():
-    from reprorun import metadata
+    from reprorun.script import metadata
 
     for name in ("hello.py", "histogram_matching.py", "pandas_summary.py"):
         text = (EXAMPLES / name).read_text()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reprorun import store
+from reprorun.envs import store
 
 
 def tree(root: Path, files: dict[str, bytes]) -> Path:

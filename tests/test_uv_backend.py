@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from reprorun import installers, interpreters
+from reprorun.envs import installers, interpreters
+from reprorun.envs.installers import InstallRequest, Sources, UvBackend
 from reprorun.errors import BuildError
-from reprorun.installers import InstallRequest, Sources, UvBackend
 
 REAL_UV = installers.find_uv()
 pytestmark = pytest.mark.skipif(REAL_UV is None, reason="uv is not installed")

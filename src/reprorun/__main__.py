@@ -10,7 +10,7 @@ def main() -> None:
     """Try the warm path first (no heavy imports); fall back to the full command line."""
     argv = sys.argv[1:]
     if os.environ.get("REPRORUN_WARM", "1") != "0":
-        from reprorun.warm import try_exec
+        from reprorun.launch.warm import try_exec
 
         try_exec(argv)
     from reprorun.cli import main as cli_main

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from reprorun import metadata, source
-from reprorun.metadata import Metadata
-from reprorun.source import Source
+from reprorun.script import metadata, source
+from reprorun.script.metadata import Metadata
+from reprorun.script.source import Source
 
 if TYPE_CHECKING:
-    from reprorun.infer import Inference
+    from reprorun.script.infer import Inference
 
 log = logging.getLogger("reprorun")
 
@@ -24,7 +24,7 @@ def load(path: str) -> tuple[Source, Metadata]:
     script = source.read(path)
     text = script.text
     if path.endswith(".ipynb"):  # the block sits in the first code cell (the layout juv uses)
-        from reprorun import notebooks
+        from reprorun.script import notebooks
 
         text = notebooks.first_code_cell_source(text, path)
     meta = metadata.parse(text, path)
@@ -40,7 +40,7 @@ def infer_from(text: str, path: str, notebook: str | None = None) -> Inference:
     problems and unknown imports told to the user (stderr)."""
     import os
 
-    from reprorun import importnames, infer, notebooks
+    from reprorun.script import importnames, infer, notebooks
 
     whole = notebooks.code_text(notebook, path) if notebook is not None else text
     where = notebooks.locator(notebook, path) if notebook is not None else "line {}".format

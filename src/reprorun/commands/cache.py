@@ -10,8 +10,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from reprorun import cache as cachemod
-from reprorun import prune
+from reprorun.envs import cache as cachemod
+from reprorun.envs import prune
 from reprorun.errors import UsageError
 from reprorun.options import Options
 

@@ -7,9 +7,9 @@ import json
 import sys
 from dataclasses import asdict
 
-from reprorun import cells as cellsplit
-from reprorun import source
 from reprorun.options import Options
+from reprorun.script import cells as cellsplit
+from reprorun.script import source
 
 
 def describe(name: str) -> str:
@@ -43,7 +43,7 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
 
 def _notebook(raw: str, ns: argparse.Namespace) -> int:
     """A notebook's cells, numbered from 1 over all cells as `--cells` counts them."""
-    from reprorun import notebooks
+    from reprorun.script import notebooks
 
     found = notebooks.cells_of_notebook(raw, ns.script)
     if ns.json:

@@ -19,11 +19,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from reprorun import processes
-from reprorun.cache import intact
 from reprorun.commands.env import Located, installed, locate, metadata_fields
-from reprorun.installers import env_python
-from reprorun.metadata import Metadata
+from reprorun.envs.cache import intact
+from reprorun.envs.installers import env_python
 from reprorun.options import Options
+from reprorun.script.metadata import Metadata
 
 MARKERS = """\
 import json, os, platform, sys

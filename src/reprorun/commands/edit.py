@@ -14,11 +14,13 @@ import sys
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from reprorun import blockedit, blocks, files, freeze
+from reprorun import freeze
 from reprorun.commands import freeze as freezing
 from reprorun.errors import ReprorunError, UsageError
-from reprorun.metadata import Metadata
 from reprorun.options import Options
+from reprorun.script import blockedit, blocks
+from reprorun.script import rewrite as files
+from reprorun.script.metadata import Metadata
 
 log = logging.getLogger("reprorun")
 
@@ -169,8 +171,8 @@ def _infer(text: str, path: str, requirements: list[str], notebook: str | None =
     For a notebook, every code cell is read (`text` is its first cell, where the block goes); its
     `!pip` lines are left as they are, since running a notebook skips them anyway.
     """
-    from reprorun import infer
     from reprorun.commands import infer_from
+    from reprorun.script import infer
 
     found = infer_from(text, path, notebook)
     count = len(found.requirements)

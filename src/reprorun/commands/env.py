@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reprorun import cache as cachemod
-from reprorun import envs, keys
 from reprorun.commands import load
+from reprorun.envs import build as envs
+from reprorun.envs import cache as cachemod
+from reprorun.envs import keys
+from reprorun.envs.installers import env_python
 from reprorun.errors import ReprorunError
-from reprorun.installers import env_python
-from reprorun.metadata import Metadata
 from reprorun.options import Options
+from reprorun.script.metadata import Metadata
 
 
 class NotBuilt(ReprorunError):

@@ -12,12 +12,14 @@ import os
 import re
 import sys
 
-from reprorun import files, freeze, metadata
-from reprorun.blocks import Block
+from reprorun import freeze
+from reprorun.envs.interpreters import Interpreter
 from reprorun.errors import MetadataError, ReprorunError, UsageError
-from reprorun.interpreters import Interpreter
-from reprorun.metadata import Metadata
 from reprorun.options import Options
+from reprorun.script import metadata
+from reprorun.script import rewrite as files
+from reprorun.script.blocks import Block
+from reprorun.script.metadata import Metadata
 
 log = logging.getLogger("reprorun")
 
@@ -90,7 +92,7 @@ def warn_if_frozen_elsewhere(meta: Metadata, options: Options) -> None:
 
 def choose_interpreter(meta: Metadata, options: Options) -> Interpreter:
     """The interpreter the script would run with (as the run path chooses it)."""
-    from reprorun import cache, interpreters
+    from reprorun.envs import cache, interpreters
 
     return interpreters.choose(meta.requires_python, options.python, cache.root(options) / "interpreters")
 
@@ -110,12 +112,12 @@ def apply(snapshot: files.Snapshot, text: str, meta: Metadata, plan: freeze.Plan
     else:
         interpreter = choose_interpreter(meta, options)
         log.debug("resolving %s for %s (%s)", snapshot.path, interpreter.tag, "; ".join(plan.reasons))
-        from reprorun import installers
+        from reprorun.envs import installers
 
         exclude = freeze.check_timestamp(plan.exclude_newer) if plan.exclude_newer else None
         base = os.path.dirname(os.path.abspath(snapshot.path))
         sources = installers.sources_for(options, meta.settings, exclude_newer=exclude, base=base)
-        from reprorun import cache
+        from reprorun.envs import cache
 
         report = freeze.resolve(plan, interpreter, sources, options.verbosity, cache.Cache(cache.root(options)).pip)
         resolution = freeze.from_report(report, plan.requested)

@@ -6,13 +6,16 @@ import argparse
 import logging
 import os
 
-from reprorun import cache as cache_module
-from reprorun import envs, launch, locks, warm
 from reprorun.commands import infer_from, load
+from reprorun.envs import build as envs
+from reprorun.envs import cache as cache_module
+from reprorun.envs import locks
 from reprorun.errors import BuildError, UsageError
-from reprorun.metadata import Metadata
+from reprorun.launch import execute as launch
+from reprorun.launch import warm
 from reprorun.options import Options
-from reprorun.source import Source
+from reprorun.script.metadata import Metadata
+from reprorun.script.source import Source
 
 log = logging.getLogger("reprorun")
 
@@ -62,12 +65,12 @@ def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Opti
     return launch.execute(argv, launch.environment(env.path))
 
 
-RUNNER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_runner.py")
+RUNNER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "launch", "_runner.py")
 
 
 def _cells_argv(env: envs.Env, script: Source, path: str, args: list[str], spec: str) -> list[str]:
     """Run only the chosen cells of a `# %%` script, with their real line numbers (_runner.py)."""
-    from reprorun import cells, cellspec
+    from reprorun.script import cells, cellspec
 
     if script.is_stdin:
         raise UsageError("--cells needs a script file, not standard input")
@@ -78,7 +81,7 @@ def _cells_argv(env: envs.Env, script: Source, path: str, args: list[str], spec:
 
 def _notebook_argv(env: envs.Env, script: Source, path: str, args: list[str], spec: str | None) -> list[str]:
     """Run a notebook's code cells headless (_runner.py), all of them or the chosen ones."""
-    from reprorun import cellspec, notebooks
+    from reprorun.script import cellspec, notebooks
 
     chosen: list[str] = []
     if spec:

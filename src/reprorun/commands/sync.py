@@ -6,9 +6,9 @@ import argparse
 import logging
 import sys
 
-from reprorun import warm
 from reprorun.commands.run import prepare
 from reprorun.errors import ReprorunError
+from reprorun.launch import warm
 from reprorun.options import Options
 
 log = logging.getLogger("reprorun")

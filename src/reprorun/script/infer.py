@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from reprorun import importnames, metadata
+from reprorun.script import importnames, metadata
 
 ADOPTED_NOTE = "# reprorun: adopted into the script block: "
 

@@ -94,7 +94,7 @@ def _digests(paths: list[str]) -> Iterator[str | None]:
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    from reprorun._compile import usable_cpus
+    from reprorun.envs._compile import usable_cpus
 
     with ThreadPoolExecutor(max_workers=min(8, usable_cpus() + 1)) as pool:
         yield from pool.map(_digest, paths, chunksize=16)

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 
 from reprorun.errors import ReprorunError, UsageError
-from reprorun.source import decode
+from reprorun.script.source import decode
 
 
 class WriteError(ReprorunError):
@@ -55,7 +55,7 @@ def read(path: str, *, missing_ok: bool = False) -> Snapshot:
         raise UsageError(f"{path}: permission denied") from None
     text = decode(path, data)
     if path.endswith(".ipynb"):
-        from reprorun import notebooks
+        from reprorun.script import notebooks
 
         return Snapshot(path, real, data, notebooks.first_code_cell_source(text, path), exists=True, notebook=text)
     return Snapshot(path, real, data, text, exists=True)
@@ -64,7 +64,7 @@ def read(path: str, *, missing_ok: bool = False) -> Snapshot:
 def write(snapshot: Snapshot, data: bytes) -> None:
     """Replace the file with data, atomically, if it still holds the snapshot's bytes."""
     if snapshot.notebook is not None:
-        from reprorun import notebooks
+        from reprorun.script import notebooks
 
         data = notebooks.replace_first_code_cell_source(
             snapshot.notebook, data.decode("utf-8"), snapshot.path

@@ -16,8 +16,8 @@ from typing import Any
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from reprorun.installers import Sources
-from reprorun.interpreters import Interpreter
+from reprorun.envs.installers import Sources
+from reprorun.envs.interpreters import Interpreter
 
 KEY_VERSION = 1
 SHORT = 20  # hex digits of the key used in directory names (80 bits)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from reprorun.blocks import split_lines
+from reprorun.script.blocks import split_lines
 
 _MARKER = re.compile(r"^#\s?%%(?!%)(?P<rest>.*)$")
 _KIND = re.compile(r"\[(?P<kind>markdown|md|raw|code)\]")

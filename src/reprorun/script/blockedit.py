@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from reprorun.blocks import Block, split_lines
+from reprorun.script.blocks import Block, split_lines
 
 if TYPE_CHECKING:
     from tomlkit import TOMLDocument

@@ -10,13 +10,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from reprorun import __version__, keys
-from reprorun.cache import Cache
+from reprorun import __version__
+from reprorun.envs import keys
+from reprorun.envs.cache import Cache
+from reprorun.envs.installers import InstallRequest, Sources, backend_for, env_python, sources_for
+from reprorun.envs.interpreters import Interpreter, choose
 from reprorun.errors import BuildError, OfflineError
-from reprorun.installers import InstallRequest, Sources, backend_for, env_python, sources_for
-from reprorun.interpreters import Interpreter, choose
-from reprorun.metadata import Metadata
 from reprorun.options import Options
+from reprorun.script.metadata import Metadata
 
 log = logging.getLogger("reprorun")
 

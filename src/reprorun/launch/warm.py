@@ -16,7 +16,7 @@ import os
 import sys
 
 from reprorun import __version__
-from reprorun.blocks import scan
+from reprorun.script.blocks import scan
 
 try:  # the builtin sha256 costs far less to import than hashlib's OpenSSL binding
     from _sha2 import sha256  # type: ignore[import-not-found]  # Python >= 3.12
@@ -61,7 +61,7 @@ def try_exec(argv: list[str]) -> None:
         marker = _read(os.path.join(env, "reprorun-complete"))
         if not marker or marker[0] != "{" or marker[-1] != "}":
             return  # missing or truncated: the full path repairs it
-        from reprorun.locks import hold_and_verify
+        from reprorun.envs.locks import hold_and_verify
 
         if not hold_and_verify(root, pointer[0]):
             return  # pruned between the look-up and the lock
@@ -69,7 +69,7 @@ def try_exec(argv: list[str]) -> None:
     except (OSError, ValueError, UnicodeDecodeError):
         return
     python = os.path.join(env, "bin", "python")
-    from reprorun import inprocess
+    from reprorun.launch import inprocess
 
     if inprocess.possible(python):
         inprocess.run(env, python, script, args)  # never returns

@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from reprorun import blockedit
 from reprorun.errors import ReprorunError, UsageError
-from reprorun.metadata import Metadata, parse_timestamp
+from reprorun.script import blockedit
+from reprorun.script.metadata import Metadata, parse_timestamp
 
 if TYPE_CHECKING:
-    from reprorun.installers import Sources
-    from reprorun.interpreters import Interpreter
+    from reprorun.envs.installers import Sources
+    from reprorun.envs.interpreters import Interpreter
 
 log = logging.getLogger("reprorun")
 
@@ -221,7 +221,8 @@ def resolve(
     plan: Plan, interpreter: Interpreter, sources: Sources, verbosity: int = 0, unpacked: Path | None = None
 ) -> dict[str, Any]:
     """pip's installation report for the plan, resolved by (and for) the given interpreter."""
-    from reprorun import installers, processes
+    from reprorun import processes
+    from reprorun.envs import installers
 
     if not plan.requested:
         return {"install": [], "environment": {}}

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from reprorun.cells import Cell
 from reprorun.errors import UsageError
+from reprorun.script.cells import Cell
 
 _NUMBER = re.compile(r"\d+")
 _RANGE = re.compile(r"(\d*)\s*:\s*(\d*)")

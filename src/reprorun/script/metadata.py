@@ -19,8 +19,8 @@ from typing import Any, Literal
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from reprorun.blocks import Block, scan, split_lines
 from reprorun.errors import MetadataError
+from reprorun.script.blocks import Block, scan, split_lines
 
 if sys.version_info >= (3, 11):
     import tomllib

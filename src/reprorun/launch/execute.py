@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from reprorun.installers import env_python
+from reprorun.envs.installers import env_python
 
 # `python -` semantics for a script read from stdin: argv[0] is "-", tracebacks say "<stdin>".
 STDIN_BOOTSTRAP = """\

@@ -33,9 +33,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reprorun import locks
-from reprorun.installers import env_python
-from reprorun.keys import SHORT
+from reprorun.envs import locks
+from reprorun.envs.installers import env_python
+from reprorun.envs.keys import SHORT
 from reprorun.options import Options
 
 log = logging.getLogger("reprorun")

@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reprorun import keys, locks, store
-from reprorun.cache import COMPLETE, KEY_FILE, Cache, intact, read_info
-from reprorun.keys import SHORT
+from reprorun.envs import keys, locks, store
+from reprorun.envs.cache import COMPLETE, KEY_FILE, Cache, intact, read_info
+from reprorun.envs.keys import SHORT
 
 log = logging.getLogger("reprorun")
 

@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import Protocol
 
 from reprorun import processes
+from reprorun.envs.interpreters import Interpreter
 from reprorun.errors import BuildError
-from reprorun.interpreters import Interpreter
-from reprorun.metadata import Settings, parse_timestamp
 from reprorun.options import Options
+from reprorun.script.metadata import Settings, parse_timestamp
 
 log = logging.getLogger("reprorun")
 
-COMPILE_HELPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_compile.py")
+COMPILE_HELPER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_compile.py")
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ class PipBackend:
             return 0
         installed = self.install(dest, interpreter, request, verbosity)
         if self.store is not None:
-            from reprorun import store
+            from reprorun.envs import store
 
             store.share(self.store, dest / "lib")
         compile_env(dest)

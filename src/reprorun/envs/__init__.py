@@ -1,0 +1,1 @@
+"""Environments: interpreters, keys, the cache and its locks, building and pruning."""
