@@ -13,6 +13,9 @@ import pytest
 
 from wheelhouse import build_wheelhouse
 
+# The real Slurm test cluster and its fixtures (`slurm_cluster`, `slurm`): tests/slurm.py.
+pytest_plugins = ("slurm",)
+
 # Variables that would let the developer's own setup leak into a test.
 _CLEARED_PREFIXES = ("PIP_", "UV_", "VIRTUALENV_", "REPRORUN_")
 _CLEARED_NAMES = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONSTARTUP", "PYTHONHOME", "CONDA_PREFIX")

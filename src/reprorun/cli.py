@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "remove": "edit",
     "cache": "cache",
     "export": "export",
+    "submit": "submit",
 }
 
 DESCRIPTION = """\

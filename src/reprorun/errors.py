@@ -60,3 +60,7 @@ class BuildError(ReprorunError):
 
 class OfflineError(ReprorunError):
     """The environment is not built and `--offline` forbids building it."""
+
+
+class ClusterError(ReprorunError):
+    """Slurm cannot be reached, refused a job, or a job's tasks failed."""

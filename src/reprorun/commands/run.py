@@ -36,7 +36,12 @@ def prepare(
         warning = frozen_for_mismatch(meta.settings.frozen_for, spec.interpreter.tag)
         if warning:
             log.warning("%s", warning)
-    env = envs.ensure(cache, spec, options, "<stdin>" if script.is_stdin else path)
+    label = "<stdin>" if script.is_stdin else path
+    if os.environ.get("SLURM_JOB_ID") and not options.offline:  # `sbatch script.py` with the shebang
+        from reprorun.cluster.jobs import ensure_in_job
+
+        return script, meta, spec, ensure_in_job(cache, spec, options, label), cache
+    env = envs.ensure(cache, spec, options, label)
     return script, meta, spec, env, cache
 
 

@@ -163,10 +163,13 @@ def prune(cache: Cache, older_than: float | None, max_size: int | None, dry_run:
             counts[inode] = counts.get(inode, 0) + 1
     total = _unique_bytes(all_entries)
     for entry in all_entries:  # least recently used first
-        reason = _reason(entry, now, older_than)
-        if reason is None and max_size is not None and total > max_size:
+        held = reserved_until(cache, entry.build) > now  # a submitted job will use it
+        reason = _reason(entry, now, None if held else older_than)
+        if reason is None and not held and max_size is not None and total > max_size:
             reason = "over the size budget"
         if reason is None:
+            if held:
+                report.skipped.append(str(entry.path))
             continue
         if remove(cache, entry, reason, report, dry_run):
             for inode, size in entry.inodes.items():
@@ -175,6 +178,24 @@ def prune(cache: Cache, older_than: float | None, max_size: int | None, dry_run:
                     total -= size
     _sweep(cache, report, dry_run, everything=False)
     return report
+
+
+def reserve(cache: Cache, build: str, seconds: float | None = None) -> None:
+    """Keep an env from age and size pruning for `seconds` (default REPRORUN_USE_TTL, 7 days):
+    queued jobs will use it (`submit`)."""
+    marker = cache.used / f"{build}.reserved"
+    until = max(time.time() + (_use_ttl() if seconds is None else seconds), reserved_until(cache, build))
+    with contextlib.suppress(OSError):
+        marker.touch()
+        os.utime(marker, (until, until))
+
+
+def reserved_until(cache: Cache, build: str) -> float:
+    """Until when a submitted job reserved the env: the mtime of `used/<build>.reserved` (0: never)."""
+    try:
+        return (cache.used / f"{build}.reserved").stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def clear(cache: Cache) -> Report:
