@@ -246,7 +246,10 @@ def slurm_cluster() -> Iterator[Cluster]:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the Slurm tests, but {reason}")
         pytest.skip(reason)
-    cluster = start()
+    try:
+        cluster = start()
+    except RuntimeError:  # e.g. a port taken between our choice and slurmctld's bind: once more
+        cluster = start()
     try:
         yield cluster
     finally:
