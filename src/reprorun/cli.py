@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "cache": "cache",
     "export": "export",
     "submit": "submit",
+    "runs": "runs",
 }
 
 DESCRIPTION = """\
@@ -73,6 +74,7 @@ def global_parser(add_help: bool = True) -> argparse.ArgumentParser:
                      help="run only these cells of a '# %%%%' script or notebook (3, 2:4, :5, \"Title\", a,b)")
     run.add_argument("--infer", action="store_true",
                      help="for a notebook without a block: infer one from imports and %%pip lines")
+    add_record_options(parser)
     parser.epilog = "commands: " + ", ".join(dict.fromkeys(COMMANDS)) + "  (reprorun COMMAND --help)"
     return parser
 
@@ -94,6 +96,17 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cache-dir", metavar="DIR", help="cache root (also REPRORUN_CACHE_DIR)")
     group.add_argument("-q", "--quiet", action="count", default=0, help="say less")
     group.add_argument("-v", "--verbose", action="count", default=0, help="say more (pip's output, tracebacks)")
+
+
+def add_record_options(parser: argparse.ArgumentParser) -> None:
+    """Options of a recorded run (docs/records.md); `run` and `rerun` take them."""
+    group = parser.add_argument_group("run records")
+    group.add_argument("--record", nargs="?", const="", default=None, metavar="DIR",
+                       help="write a record of the run (an RO-Crate) into DIR (default: the configured folder)")
+    group.add_argument("--no-record", action="store_true", help="do not record, whatever the configuration says")
+    group.add_argument("--record-output", action="store_true", help="keep the script's stdout and stderr in the record")
+    group.add_argument("--outputs", action="append", default=[], metavar="PATH",
+                       help="record the files created or changed under PATH (repeatable)")
 
 
 def options_from(ns: argparse.Namespace) -> Options:
@@ -124,8 +137,19 @@ def split_argv(argv: Sequence[str], parser: argparse.ArgumentParser) -> tuple[li
             return list(argv[:i]), (argv[i + 1] if i + 1 < len(argv) else None), list(argv[i + 2 :])
         if arg == "-" or not arg.startswith("-"):
             return list(argv[:i]), arg, list(argv[i + 1 :])
+        if arg == "--record":  # an optional DIR: the next word, unless it is the script
+            i += 2 if _is_record_dir(argv[i + 1 : i + 3]) else 1
+            continue
         i += 2 if arg in takes_value else 1
     return list(argv), None, []
+
+
+def _is_record_dir(following: Sequence[str]) -> bool:
+    """Whether the word after `--record` is its DIR: not an option or a script, and a script follows."""
+    if len(following) < 2:
+        return False
+    word = following[0]
+    return not (word.startswith("-") or word.endswith((".py", ".ipynb")) or os.path.isfile(word))
 
 
 def is_script(word: str) -> bool:

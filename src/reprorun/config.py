@@ -9,6 +9,7 @@ file `REPRORUN_CONFIG` names. Top-level keys only:
     extra-index-urls = ["https://more.example/simple"]
     find-links = ["/shared/wheels"]
     prune-older-than = "30d"
+    record = "~/runs"                     # record every run there (docs/records.md)
 
 An invalid file is an error naming the file and the line; an unknown key is a warning.
 """
@@ -33,7 +34,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 log = logging.getLogger("reprorun")
 
 INSTALLERS = ("auto", "pip", "uv")
-_STRINGS = ("cache-dir", "installer", "index-url", "prune-older-than")
+_STRINGS = ("cache-dir", "installer", "index-url", "prune-older-than", "record")
 _LISTS = ("extra-index-urls", "find-links")
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 
@@ -53,6 +54,7 @@ class Config:
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     prune_older_than: str | None = None
+    record: str | None = None
 
 
 def location() -> Path:
@@ -114,6 +116,7 @@ def parse(text: str, path: str) -> Config:
         extra_index_urls=tuple(data.get("extra-index-urls", ())),
         find_links=tuple(_path(p, path) or p for p in data.get("find-links", ())),
         prune_older_than=data.get("prune-older-than"),
+        record=_path(data.get("record"), path),
     )
 
 

@@ -14,6 +14,7 @@ from reprorun.errors import BuildError, UsageError
 from reprorun.launch import execute as launch
 from reprorun.launch import warm
 from reprorun.options import Options
+from reprorun.records.command import folder_for
 from reprorun.script.metadata import Metadata
 from reprorun.script.source import Source
 
@@ -48,7 +49,7 @@ def prepare(
 def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Options) -> int:
     """Run the script in its environment; returns only where exec is not available."""
     for _attempt in range(3):
-        script, _meta, spec, env, cache = prepare(path, options, infer=ns.infer)
+        script, meta, spec, env, cache = prepare(path, options, infer=ns.infer)
         if locks.hold_and_verify(str(cache.path), env.path.name):
             break  # held until the script ends (the descriptor survives exec): prune skips it
     else:
@@ -56,10 +57,11 @@ def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Opti
     build = env.path.name
     cache.touch(build)
     cache.remember_script(build, path)
+    record = folder_for(ns, meta, path)
     stdin_copy = None
     if script.is_stdin:
         stdin_copy = launch.keep_stdin_source(cache.path / "stdin", script.data)
-    elif warm.eligible(ns) and not path.endswith(".ipynb"):
+    elif warm.eligible(ns) and record is None and not path.endswith(".ipynb"):
         warm.record(cache.path, script.text, path, options.python, env.key, spec.interpreter.executable)
     if path.endswith(".ipynb"):
         argv = _notebook_argv(env, script, path, args, ns.cells)
@@ -67,7 +69,14 @@ def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Opti
         argv = _cells_argv(env, script, path, args, ns.cells)
     else:
         argv = launch.script_argv(env.path, path, args, stdin_copy)
-    return launch.execute(argv, launch.environment(env.path))
+    variables = launch.environment(env.path)
+    if record is not None:  # a thin parent instead of exec (docs/records.md); an unrecorded run pays nothing
+        from reprorun.records import command, supervise
+
+        status = command.run_recorded(record, script, meta, spec, env, argv, variables, args, ns)
+        if status is not None:
+            return supervise.die_like(status)
+    return launch.execute(argv, variables)
 
 
 RUNNER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "launch", "_runner.py")

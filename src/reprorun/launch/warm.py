@@ -33,6 +33,8 @@ _VALUED = {"--python", "--cache-dir"}
 
 def try_exec(argv: list[str]) -> None:
     """Exec the script if its env is known and intact; otherwise return and let the CLI work."""
+    if os.environ.get("REPRORUN_RECORD", "").strip():
+        return  # a recorded run keeps a parent (records/supervise.py): the full path does it
     try:
         parsed = _parse(argv)
         if parsed is None:

@@ -30,7 +30,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 KNOWN_FIELDS = ("requires-python", "dependencies", "tool")
 SETTINGS_KEYS = (
     "requested", "frozen-for", "exclude-newer", "index-url", "extra-index-urls", "find-links",
-    "hashes",
+    "hashes", "record",
 )  # fmt: skip
 HASH_RE = re.compile(r"sha256:[0-9a-f]{64}")
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?")
@@ -58,6 +58,7 @@ class Settings:
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     hashes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    record: str | None = None  # record every run in this folder (relative: to the script's)
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ def _settings(table: object, where: _Locator, notices: list[Notice]) -> Settings
                 )
             )
     requested = _requirements(table, "requested", where) if "requested" in table else None
-    for key in ("frozen-for", "index-url"):
+    for key in ("frozen-for", "index-url", "record"):
         if key in table and not isinstance(table[key], str):
             raise where.error(key, f"'{key}' must be a string")
     for key in ("extra-index-urls", "find-links"):
@@ -216,6 +217,7 @@ def _settings(table: object, where: _Locator, notices: list[Notice]) -> Settings
         extra_index_urls=tuple(table.get("extra-index-urls", ())),
         find_links=tuple(table.get("find-links", ())),
         hashes=_hashes(table, where),
+        record=table.get("record"),
     )
 
 

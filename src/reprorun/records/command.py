@@ -1,0 +1,95 @@
+"""What the `run` and `rerun` commands call: where records go, and one recorded run from its parts."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
+
+    from reprorun.envs.build import Env, Spec
+    from reprorun.script.metadata import Metadata
+    from reprorun.script.source import Source
+
+
+def default_folder() -> str:
+    """Where records go when nothing says: `runs` in the user data dir (not the cache: never pruned)."""
+    from platformdirs import user_data_dir
+
+    return os.path.join(user_data_dir("reprorun", appauthor=False), "runs")
+
+
+def configured_folder() -> str | None:
+    """The folder `REPRORUN_RECORD` or the config file's `record` names, if any."""
+    named = os.environ.get("REPRORUN_RECORD", "").strip()
+    if named:
+        return named
+    from reprorun.config import load
+
+    return load().record
+
+
+def folder_for(ns: argparse.Namespace, meta: Metadata | None, script_path: str) -> str | None:
+    """The folder this run is recorded in, or None: --record, REPRORUN_RECORD, the block, the config."""
+    if getattr(ns, "no_record", False):
+        return None
+    if getattr(ns, "record", None) is not None:
+        return os.path.abspath(os.path.expanduser(ns.record)) if ns.record else configured_folder() or default_folder()
+    named = os.environ.get("REPRORUN_RECORD", "").strip()
+    if named:
+        return os.path.abspath(os.path.expanduser(named))
+    if meta is not None and meta.settings.record:
+        base = os.getcwd() if script_path == "-" else os.path.dirname(os.path.abspath(script_path))
+        return os.path.join(base, os.path.expanduser(meta.settings.record))
+    from reprorun.config import load
+
+    return load().record
+
+
+def run_recorded(
+    folder: str,
+    script: Source,
+    meta: Metadata,
+    spec: Spec,
+    env: Env,
+    argv: list[str],
+    variables: dict[str, str],
+    args: list[str],
+    ns: argparse.Namespace,
+    based_on: dict[str, str] | None = None,
+) -> int | None:
+    """Run the script as a recorded child; its status (-N: signal N), or None if no record can be made."""
+    if os.name != "posix":  # pragma: no cover - the supervisor needs POSIX signals
+        return None
+    from reprorun.records.recorder import Request, open_recording
+
+    block = None
+    if meta.block is not None:
+        text = script.text
+        block = text[meta.block.start : meta.block.end]
+    if getattr(ns, "record_output", False):
+        variables = {**variables, "PYTHONUNBUFFERED": "1"}  # through a pipe, output stays live
+    interpreter: dict[str, Any] = {
+        "implementation": spec.interpreter.implementation, "version": spec.interpreter.version,
+        "abi": spec.interpreter.abi, "platform": spec.interpreter.platform_tag,
+        "executable": spec.interpreter.executable,
+    }  # fmt: skip
+    request = Request(
+        folder=folder, script_path=script.path, script_data=script.data, block=block, args=tuple(args),
+        child_argv=tuple(argv), variables=variables, env_key=env.key, env_path=str(env.path),
+        key_document=spec.document(), interpreter=interpreter, block_hashes=dict(spec.hashes),
+        outputs=tuple(getattr(ns, "outputs", ()) or ()), capture=bool(getattr(ns, "record_output", False)),
+        command=tuple(sys.argv[1:]), based_on=based_on,
+    )  # fmt: skip
+    recording = open_recording(request)
+    if recording is None:
+        return None
+    return recording.run()
+
+
+def records_root(folder: str | None) -> Path:
+    """The folder `runs` lists: the one given, else the configured one, else the default."""
+    return Path(folder or configured_folder() or default_folder()).expanduser()
