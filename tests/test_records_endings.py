@@ -29,7 +29,8 @@ ENDINGS = {
     "os-exit": ("import os\nos._exit(7)\n", None, 7),
     "sigint": (READY + "import time\ntime.sleep(60)\n", signal.SIGINT, -signal.SIGINT),
     "sigterm-trapped": (
-        READY + "import signal, time\nsignal.signal(signal.SIGTERM, lambda *a: sys.exit(3))\ntime.sleep(60)\n",
+        "import signal, sys, time\nsignal.signal(signal.SIGTERM, lambda *a: sys.exit(3))\n" + READY
+        + "time.sleep(60)\n",
         signal.SIGTERM,
         3,
     ),
