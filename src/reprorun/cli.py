@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "submit": "submit",
     "runs": "runs",
+    "rerun": "rerun",
 }
 
 DESCRIPTION = """\

@@ -73,9 +73,11 @@ def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Opti
     if record is not None:  # a thin parent instead of exec (docs/records.md); an unrecorded run pays nothing
         from reprorun.records import command, supervise
 
-        status = command.run_recorded(record, script, meta, spec, env, argv, variables, args, ns)
-        if status is not None:
-            return supervise.die_like(status)
+        block = command.block_of(script, meta)
+        outcome = command.run_recorded(record, script, block, spec, env, argv, variables, args, ns.outputs,
+                                       ns.record_output)  # fmt: skip
+        if outcome is not None:
+            return supervise.die_like(outcome[0])
     return launch.execute(argv, variables)
 
 

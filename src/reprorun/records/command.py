@@ -49,28 +49,31 @@ def folder_for(ns: argparse.Namespace, meta: Metadata | None, script_path: str) 
     return load().record
 
 
+def block_of(script: Source, meta: Metadata) -> str | None:
+    """The raw `script` block of a script, as written (None without one)."""
+    return None if meta.block is None else script.text[meta.block.start : meta.block.end]
+
+
 def run_recorded(
     folder: str,
     script: Source,
-    meta: Metadata,
+    block: str | None,
     spec: Spec,
     env: Env,
     argv: list[str],
     variables: dict[str, str],
     args: list[str],
-    ns: argparse.Namespace,
+    outputs: list[str],
+    capture: bool,
     based_on: dict[str, str] | None = None,
-) -> int | None:
-    """Run the script as a recorded child; its status (-N: signal N), or None if no record can be made."""
+) -> tuple[int, Path | None] | None:
+    """Run the script as a recorded child: its status (-N: signal N) and the record written (None if
+    it could not be); None when no record can even be started (then the caller exec's)."""
     if os.name != "posix":  # pragma: no cover - the supervisor needs POSIX signals
         return None
     from reprorun.records.recorder import Request, open_recording
 
-    block = None
-    if meta.block is not None:
-        text = script.text
-        block = text[meta.block.start : meta.block.end]
-    if getattr(ns, "record_output", False):
+    if capture:
         variables = {**variables, "PYTHONUNBUFFERED": "1"}  # through a pipe, output stays live
     interpreter: dict[str, Any] = {
         "implementation": spec.interpreter.implementation, "version": spec.interpreter.version,
@@ -81,13 +84,13 @@ def run_recorded(
         folder=folder, script_path=script.path, script_data=script.data, block=block, args=tuple(args),
         child_argv=tuple(argv), variables=variables, env_key=env.key, env_path=str(env.path),
         key_document=spec.document(), interpreter=interpreter, block_hashes=dict(spec.hashes),
-        outputs=tuple(getattr(ns, "outputs", ()) or ()), capture=bool(getattr(ns, "record_output", False)),
-        command=tuple(sys.argv[1:]), based_on=based_on,
+        outputs=tuple(outputs), capture=capture, command=tuple(sys.argv[1:]), based_on=based_on,
     )  # fmt: skip
     recording = open_recording(request)
     if recording is None:
         return None
-    return recording.run()
+    status = recording.run()
+    return status, recording.final if recording.final.is_dir() else None
 
 
 def records_root(folder: str | None) -> Path:

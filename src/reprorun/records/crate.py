@@ -100,7 +100,8 @@ def render(facts: dict[str, Any]) -> dict[str, Any]:
         action["error"] = ending["summary"]
     if run.get("based-on"):
         action["isBasedOn"] = {"@id": run["based-on"]["uuid"]}
-        graph.append({"@id": run["based-on"]["uuid"], "@type": "CreateAction", "name": "the recorded run repeated",
+        # The record this run repeats; its @id is that record's action, unique across records.
+        graph.append({"@id": run["based-on"]["uuid"], "@type": "CreativeWork", "name": "the run record repeated",
                       "identifier": run["based-on"]["id"], "url": run["based-on"]["path"]})  # fmt: skip
     graph += [action, {"@id": "#user", "@type": "Person", "name": run["user"]}, *values, *results]
     graph += [*variables, *properties]
