@@ -19,6 +19,7 @@ from types import ModuleType
 from reprorun import __version__
 from reprorun.errors import MetadataError, ReprorunError, UsageError
 from reprorun.options import Options
+from reprorun.records.command import add_options
 
 log = logging.getLogger("reprorun")
 
@@ -75,7 +76,7 @@ def global_parser(add_help: bool = True) -> argparse.ArgumentParser:
                      help="run only these cells of a '# %%%%' script or notebook (3, 2:4, :5, \"Title\", a,b)")
     run.add_argument("--infer", action="store_true",
                      help="for a notebook without a block: infer one from imports and %%pip lines")
-    add_record_options(parser)
+    add_options(parser)
     parser.epilog = "commands: " + ", ".join(dict.fromkeys(COMMANDS)) + "  (reprorun COMMAND --help)"
     return parser
 
@@ -97,17 +98,6 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cache-dir", metavar="DIR", help="cache root (also REPRORUN_CACHE_DIR)")
     group.add_argument("-q", "--quiet", action="count", default=0, help="say less")
     group.add_argument("-v", "--verbose", action="count", default=0, help="say more (pip's output, tracebacks)")
-
-
-def add_record_options(parser: argparse.ArgumentParser) -> None:
-    """Options of a recorded run (docs/records.md); `run` and `rerun` take them."""
-    group = parser.add_argument_group("run records")
-    group.add_argument("--record", nargs="?", const="", default=None, metavar="DIR",
-                       help="write a record of the run (an RO-Crate) into DIR (default: the configured folder)")
-    group.add_argument("--no-record", action="store_true", help="do not record, whatever the configuration says")
-    group.add_argument("--record-output", action="store_true", help="keep the script's stdout and stderr in the record")
-    group.add_argument("--outputs", action="append", default=[], metavar="PATH",
-                       help="record the files created or changed under PATH (repeatable)")
 
 
 def options_from(ns: argparse.Namespace) -> Options:

@@ -35,12 +35,10 @@ def describe(name: str) -> str:
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
     """Arguments of `rerun`."""
-    from reprorun.cli import add_record_options
-
     parser.add_argument("target", metavar="RECORD", help="the record: its folder, its id, or a unique part of the id")
     parser.add_argument("--check", action="store_true",
                         help="exit 1, listing the files, if an output's sha256 differs from the record's")  # fmt: skip
-    add_record_options(parser)
+    command.add_options(parser)
 
 
 def run(name: str, ns: argparse.Namespace, options: Options) -> int:

@@ -15,6 +15,17 @@ if TYPE_CHECKING:
     from reprorun.script.source import Source
 
 
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """Options of a recorded run (docs/records.md); `run` and `rerun` take them."""
+    group = parser.add_argument_group("run records")
+    group.add_argument("--record", nargs="?", const="", default=None, metavar="DIR",
+                       help="write a record of the run (an RO-Crate) into DIR (default: the configured folder)")
+    group.add_argument("--no-record", action="store_true", help="do not record, whatever the configuration says")
+    group.add_argument("--record-output", action="store_true", help="keep the script's stdout and stderr in the record")
+    group.add_argument("--outputs", action="append", default=[], metavar="PATH",
+                       help="record the files created or changed under PATH (repeatable)")
+
+
 def default_folder() -> str:
     """Where records go when nothing says: `runs` in the user data dir (not the cache: never pruned)."""
     from platformdirs import user_data_dir
