@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 PIP = {"REPRORUN_INSTALLER": "pip"}
 VERSIONS = "import importlib.metadata as m, sys\nprint(sys.argv[1:], sorted((d.metadata['Name'], d.version) for d in m.distributions()))\n"  # noqa: E501
-PY312 = "/root/.pyenv/versions/3.12.1/bin/python3.12"
+PY312 = "3.12"  # a version request: reprorun finds that Python as it always does
 
 
 def write(folder: Path, name: str, deps: list[str], body: str) -> Path:
