@@ -25,7 +25,7 @@ from pathlib import Path
 CREATE = """\
 import sys
 from pathlib import Path
-from reprorun.envs import installers
+from reprorun.envs.installers import pip as installers
 from reprorun.envs import interpreters
 dest, python, root = sys.argv[1:]
 interpreter = interpreters.inspect(python, Path(root) / "interpreters")
@@ -36,7 +36,7 @@ installers.PipBackend().create(Path(dest), interpreter, Path(root) / "app-data",
 def _python_start() -> float:
     """What starting this interpreter with reprorun's modules costs, to take off the step's time."""
     start = time.perf_counter()
-    code = "from reprorun import installers, interpreters"
+    code = "from reprorun.envs.installers import pip; from reprorun.envs import interpreters"
     subprocess.run([sys.executable, "-c", code], check=True)
     return time.perf_counter() - start
 
@@ -55,14 +55,17 @@ def main() -> int:
     code = "import time; t = time.perf_counter(); from reprorun import envs; print(time.perf_counter() - t)"
     imports = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
 
-    from reprorun.envs import installers, interpreters, store
+    from reprorun.envs import interpreters, store
+    from reprorun.envs.installers import pip as installers
+    from reprorun.envs.installers.base import InstallRequest
+    from reprorun.envs.installers.sources import Sources
 
     steps: dict[str, list[float]] = {"virtualenv": [], "pip": [], "store": [], "bytecode": []}
     with tempfile.TemporaryDirectory(prefix="reprorun-phases-") as work:
         root = Path(work)
         interpreter = interpreters.inspect(args.python, root / "interpreters")
-        sources = installers.Sources(find_links=(os.path.abspath(args.wheelhouse),), no_index=True)
-        request = installers.InstallRequest(tuple(args.requirements), sources, {})
+        sources = Sources(find_links=(os.path.abspath(args.wheelhouse),), no_index=True)
+        request = InstallRequest(tuple(args.requirements), sources, {})
         backend = installers.PipBackend(root / "pip", root / "store")
         for run in range(args.runs + 1):  # the first run unpacks pip and fills caches: not counted
             dest = root / f"env-{run}"

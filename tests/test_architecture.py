@@ -13,9 +13,47 @@ import reprorun
 
 PACKAGE = Path(reprorun.__file__).parent
 
-# The pure core and what each module of it may import from reprorun (nothing else). A module
-# missing from this map is only held to the rule below: nothing under the command line imports
-# `reprorun.cli` or `reprorun.commands`.
+# The layer table: every module of the package belongs to the layer of its longest matching
+# prefix, and may import only modules of its own layer or of lower ones. A module that matches
+# no prefix fails `test_every_module_has_a_layer`: a new package must be placed here on purpose.
+LAYERS: dict[str, int] = {
+    "reprorun": 0,  # the package itself (its version)
+    "reprorun.errors": 0,
+    "reprorun.options": 0,
+    "reprorun.processes": 0,
+    "reprorun.script": 1,  # reading and editing scripts: pure, plus reading and rewriting files
+    "reprorun.matrix": 1,  # rows of a CSV / JSON-lines file and placeholders (submit, --each)
+    "reprorun.envs": 2,  # interpreters, keys, the cache, locks, installers, building, pruning
+    "reprorun.config": 3,  # the user's configuration file (its cache-dir, prune age, ...)
+    "reprorun.freeze": 3,  # pins (pure), resolution, write-back
+    "reprorun.launch": 3,  # activation, exec, the in-process and warm launches
+    "reprorun.cluster": 4,  # Slurm: batch scripts, snapshots, sbatch
+    "reprorun.portable": 4,  # other platforms, bundles, exports
+    "reprorun.records": 4,  # run records
+    "reprorun.jupyter": 4,  # Jupyter kernels and executed notebooks
+    "reprorun.progress": 2,  # the build's status line
+    "reprorun.commands": 5,  # one module per command; only they (and the CLI) print
+    "reprorun.cli": 6,
+    "reprorun.__main__": 6,
+}
+
+# Modules that run before or outside reprorun's own imports: the warm path and the programs run
+# by an env's interpreter. They may import only what is listed (and the standard library).
+STDLIB_ONLY: dict[str, set[str]] = {
+    "reprorun.envs.layout": set(),
+    "reprorun.envs.locks": {"reprorun.envs.layout"},
+    "reprorun.script.blocks": set(),
+    "reprorun.launch.activate": {"reprorun.envs.layout"},
+    "reprorun.launch.inprocess": {"reprorun.launch.activate"},
+    "reprorun.launch.warm": {
+        "reprorun", "reprorun.envs.layout", "reprorun.envs.locks", "reprorun.launch.activate",
+        "reprorun.launch.inprocess", "reprorun.script.blocks",
+    },
+    "reprorun.launch._runner": set(),
+    "reprorun.envs._compile": set(),
+}
+
+# The pure core: what each may import from reprorun (nothing else, and no file system).
 ALLOWED: dict[str, set[str]] = {
     "reprorun": set(),
     "reprorun.errors": set(),
@@ -23,7 +61,13 @@ ALLOWED: dict[str, set[str]] = {
     "reprorun.options": {"reprorun.errors"},
     "reprorun.script.source": {"reprorun.errors"},
     "reprorun.script.cells": {"reprorun.script.blocks", "reprorun.errors"},
+    "reprorun.script.requirements": {"reprorun.script.metadata"},
     "reprorun.script.metadata": {"reprorun.script.blocks", "reprorun.errors"},
+    "reprorun.envs.keys": {"reprorun.envs.installers.sources", "reprorun.envs.interpreters",
+                           "reprorun.script.requirements"},
+    "reprorun.envs.installers.sources": {"reprorun.options", "reprorun.script.metadata"},
+    "reprorun.freeze.pins": {"reprorun.errors", "reprorun.script.blockedit", "reprorun.script.metadata",
+                             "reprorun.script.requirements"},
 }
 TOP = {"reprorun.cli", "reprorun.__main__"}  # the command line itself
 COMMANDS = "reprorun.commands"
@@ -86,6 +130,68 @@ GRAPH = {name: _imports(name) for name in MODULES}
 
 def test_modules_were_found() -> None:
     assert {"reprorun.script.blocks", "reprorun.script.metadata", "reprorun.cli"} <= set(MODULES)
+
+
+def layer_of(name: str) -> int | None:
+    """The layer of a module: that of its longest matching prefix in LAYERS."""
+    dotted = name
+    while dotted not in LAYERS:
+        if "." not in dotted:
+            return None
+        dotted = dotted.rpartition(".")[0]
+    return LAYERS[dotted] if dotted != "reprorun" or name == "reprorun" else None
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_every_module_has_a_layer(name: str) -> None:
+    assert layer_of(name) is not None, f"{name} is in no layer: add its package to LAYERS"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_module_imports_only_its_layer_and_below(name: str) -> None:
+    own = layer_of(name)
+    above = {m: layer_of(m) for m in GRAPH[name] if (layer_of(m) or 0) > (own or 0)}
+    assert not above, f"{name} (layer {own}) imports higher layers: {above}"
+
+
+@pytest.mark.parametrize("name", sorted(STDLIB_ONLY))
+def test_start_up_modules_import_only_what_they_may(name: str) -> None:
+    assert GRAPH[name] <= STDLIB_ONLY[name]
+    source = MODULES[name].read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    third_party = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        for alias in (node.names if isinstance(node, ast.Import) else [])
+    } | {
+        (node.module or "").split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and not node.level
+    }
+    # IPython, traitlets: the runner uses them when the env has them; _sha2/_sha256: the builtin hash of each version.
+    tolerated = {"reprorun", "__future__", "platformdirs", "IPython", "traitlets", "_sha2", "_sha256"}
+    assert not third_party - set(sys.stdlib_module_names) - tolerated, third_party
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith(COMMANDS + ".")))
+def test_no_command_imports_another(name: str) -> None:
+    others = {m for m in GRAPH[name] if m.startswith(COMMANDS + ".")}
+    assert not others, f"{name} imports other commands: {others}"
+
+
+def _reachable(start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(GRAPH.get(name, ()))
+    return seen
+
+
+def test_the_run_path_does_not_import_freeze_or_the_block_editor() -> None:
+    reached = _reachable("reprorun.commands.run")
+    assert not {m for m in reached if m.startswith("reprorun.freeze") or m == "reprorun.script.blockedit"}
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))

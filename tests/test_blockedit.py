@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reprorun import freeze
+from reprorun.freeze import pins, resolve, writeback
 from reprorun.script import blockedit, blocks, metadata
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -27,10 +27,10 @@ def _case(name: str) -> tuple[str, str, dict]:
 
 def _freeze(text: str, report: dict, hashes: bool, force: str | None = None) -> str:
     meta = metadata.parse(text)
-    plan = freeze.plan(meta, hashes=hashes, force=force)
+    plan = pins.plan(meta, hashes=hashes, force=force)
     if not plan.needed:
         return text
-    return freeze.render(text, meta, plan, freeze.from_report(report, plan.requested), FROZEN_FOR)
+    return writeback.render(text, meta, plan, resolve.from_report(report, plan.requested), FROZEN_FOR)
 
 
 def test_golden_cases_are_all_there() -> None:
@@ -48,8 +48,8 @@ def test_golden_freeze(name: str) -> None:
 def test_golden_result_is_frozen_current_and_stable(name: str) -> None:
     _, after, report = _case(name)
     meta = metadata.parse(after)
-    assert freeze.staleness(meta) == []
-    assert not freeze.plan(meta).needed
+    assert pins.staleness(meta) == []
+    assert not pins.plan(meta).needed
     # Re-resolving to the same pins (as --upgrade does) changes no byte either.
     assert _freeze(after, report, hashes=False, force="test") == after
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reprorun.envs import _compile, installers
+from reprorun.envs import _compile
+from reprorun.envs.installers.venv import env_python
 from wheelhouse import Spec, build_wheel
 
 MODULES = 150  # above FILES_PER_WORKER twice over: the work is shared out when there are 2+ CPUs
@@ -68,7 +69,7 @@ def test_pip_builds_leave_valid_bytecode_for_every_module_as_pip_would(
     envs = sorted((cache_dir / "envs").iterdir())
     assert len(envs) == 2
     for env in envs:
-        tag = subprocess.run([str(installers.env_python(env)), "-c", "import sys; print(sys.implementation.cache_tag)"],
+        tag = subprocess.run([str(env_python(env)), "-c", "import sys; print(sys.implementation.cache_tag)"],
                              capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
         (package,) = env.glob("lib/python*/site-packages/manymods")
         sources = sorted(package.glob("*.py"))

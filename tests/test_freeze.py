@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reprorun import freeze
+from reprorun.envs import interpreters
+from reprorun.freeze import pins, resolve
 from reprorun.script import metadata
 
 FROZEN = """\
@@ -53,7 +54,7 @@ def test_from_report_via_markers_extras_and_hashes() -> None:
         ],
         "environment": {"python_version": "3.11", "sys_platform": "linux"},
     }
-    resolution = freeze.from_report(report, ["top[x]>=1", 'gone; sys_platform == "win32"'])
+    resolution = resolve.from_report(report, ["top[x]>=1", 'gone; sys_platform == "win32"'])
     pins = {p.name: p for p in resolution.pins}
     assert [p.requirement for p in resolution.pins] == ["leaf==1.0", "mid==1.0", "opt==1.0", "top[x]==1.0"]
     assert pins["leaf"].via == ("mid", "opt")
@@ -67,7 +68,7 @@ def test_from_report_via_markers_extras_and_hashes() -> None:
 def test_a_requested_marker_is_kept_on_its_pin() -> None:
     report = {"install": [{"metadata": {"name": "a", "version": "2"}, "requested": True,
                            "download_info": {"url": "a.whl"}}]}  # fmt: skip
-    (pin,) = freeze.from_report(report, ['a>=1; python_version >= "3.8"']).pins
+    (pin,) = resolve.from_report(report, ['a>=1; python_version >= "3.8"']).pins
     assert pin.requirement == "a==2; python_version >= '3.8'"
 
 
@@ -84,33 +85,33 @@ def test_a_requested_marker_is_kept_on_its_pin() -> None:
 )  # fmt: skip
 def test_staleness_reasons(edit: object, reason: str) -> None:
     text = edit(FROZEN)  # type: ignore[operator]
-    reasons = freeze.staleness(_meta(text))
+    reasons = pins.staleness(_meta(text))
     assert any(reason in r for r in reasons), reasons
 
 
 def test_a_current_block_needs_no_resolution() -> None:
-    assert freeze.staleness(_meta(FROZEN)) == []
-    assert not freeze.plan(_meta(FROZEN)).needed
+    assert pins.staleness(_meta(FROZEN)) == []
+    assert not pins.plan(_meta(FROZEN)).needed
 
 
 def test_plan_constraints() -> None:
     meta = _meta(FROZEN)
-    assert freeze.plan(meta, upgrade=True).constraints == ()
-    assert freeze.plan(meta, upgrade_packages=["Alpha"]).constraints == ("beta==1.0",)
-    assert freeze.plan(meta, force="x").constraints == ("alpha==2.0", "beta==1.0")
+    assert pins.plan(meta, upgrade=True).constraints == ()
+    assert pins.plan(meta, upgrade_packages=["Alpha"]).constraints == ("beta==1.0",)
+    assert pins.plan(meta, force="x").constraints == ("alpha==2.0", "beta==1.0")
     # A requirement added to a frozen block by hand joins `requested`.
     hand = _meta(FROZEN.replace('"beta==1.0",', '"beta==1.0",\n#     "gamma",'))
-    assert freeze.plan(hand).requested == ("beta", "gamma")
+    assert pins.plan(hand).requested == ("beta", "gamma")
     # A pin that no longer meets `requested` is released, not kept as a constraint.
     moved = _meta(FROZEN.replace('requested = ["beta"]', 'requested = ["beta", "alpha<2"]'))
-    assert freeze.plan(moved).constraints == ("beta==1.0",)
+    assert pins.plan(moved).constraints == ("beta==1.0",)
 
 
 def test_hashes_and_exclude_newer_are_reasons_to_resolve() -> None:
-    assert freeze.plan(_meta(FROZEN), hashes=True).reasons == ("--hashes",)
-    assert freeze.plan(_meta(FROZEN), exclude_newer="2024-06-01").reasons == ("--exclude-newer 2024-06-01",)
-    assert freeze.check_timestamp("2024-06-01") == "2024-06-01T00:00:00Z"
-    assert freeze.check_timestamp("2024-06-01T02:00:00+02:00") == "2024-06-01T00:00:00Z"
+    assert pins.plan(_meta(FROZEN), hashes=True).reasons == ("--hashes",)
+    assert pins.plan(_meta(FROZEN), exclude_newer="2024-06-01").reasons == ("--exclude-newer 2024-06-01",)
+    assert pins.check_timestamp("2024-06-01") == "2024-06-01T00:00:00Z"
+    assert pins.check_timestamp("2024-06-01T02:00:00+02:00") == "2024-06-01T00:00:00Z"
 
 
 @pytest.mark.parametrize(
@@ -124,7 +125,7 @@ def test_hashes_and_exclude_newer_are_reasons_to_resolve() -> None:
     ],
 )
 def test_frozen_for_mismatch(running: str, warns: bool) -> None:
-    warning = freeze.frozen_for_mismatch("cpython-3.11.7-manylinux_2_36_x86_64", running)
+    warning = interpreters.frozen_for_mismatch("cpython-3.11.7-manylinux_2_36_x86_64", running)
     assert (warning is not None) == warns
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reprorun.envs import installers
+from reprorun.envs.installers import pip as installers
 
 
 def _wheel(folder: Path, name: str = "demo-1.0-py3-none-any.whl") -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reprorun.envs import keys
-from reprorun.envs.installers import Sources
+from reprorun.envs.installers.sources import Sources
 from reprorun.envs.interpreters import Interpreter
 
 PY = Interpreter("/usr/bin/python3.11", "cpython", "3.11.7", "cp311", "linux-x86_64", "manylinux_2_36_x86_64")

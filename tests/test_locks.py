@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reprorun.envs import locks
+from reprorun.envs import layout, locks
 
 # Takes the use lock the way the run path does, then execs a Python that waits for stdin to close.
 HOLDER = """\
@@ -37,7 +37,7 @@ for _ in range(25):
 def _env_dir(root: Path, build: str = "k" * 20 + "-0001") -> str:
     env = root / "envs" / build
     env.mkdir(parents=True)
-    (env / locks.COMPLETE).write_text("{}")
+    (env / layout.COMPLETE).write_text("{}")
     (root / "locks").mkdir(exist_ok=True)
     (root / "used").mkdir(exist_ok=True)
     return build

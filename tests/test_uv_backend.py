@@ -17,8 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from reprorun.envs import installers, interpreters
-from reprorun.envs.installers import InstallRequest, Sources, UvBackend
+from reprorun.envs import interpreters
+from reprorun.envs.installers import uv as installers
+from reprorun.envs.installers.base import InstallRequest
+from reprorun.envs.installers.sources import Sources
+from reprorun.envs.installers.uv import UvBackend
+from reprorun.envs.installers.venv import env_python
 from reprorun.errors import BuildError
 
 REAL_UV = installers.find_uv()
@@ -50,7 +54,7 @@ def _calls(log: Path) -> list[str]:
 def _installed(env: Path) -> list[str]:
     code = "import importlib.metadata as m, json\n"
     code += "print(json.dumps(sorted(d.metadata['Name'] for d in m.distributions())))"
-    python = str(installers.env_python(env))
+    python = str(env_python(env))
     return json.loads(subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
@@ -118,7 +122,7 @@ def test_no_requirements_is_uv_venv_alone(tmp_path, interpreter):
     dest.mkdir()
     assert UvBackend(shim).build(dest, interpreter, None, tmp_path / "app", 0) == 0
     assert _calls(log) == ["venv"]
-    assert installers.env_python(dest).exists()
+    assert env_python(dest).exists()
 
 
 def test_a_failed_sync_says_why_in_a_few_lines(tmp_path, interpreter, sources, monkeypatch):

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from reprorun import __version__
-from reprorun.errors import MetadataError, ReprorunError, UsageError
+from reprorun.errors import InternalError, ReprorunError, UsageError
 from reprorun.options import Options
 from reprorun.records.command import add_options
 
@@ -77,8 +77,18 @@ def global_parser(add_help: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--infer", action="store_true",
                      help="for a notebook without a block: infer one from imports and %%pip lines")
     add_options(parser)
-    parser.epilog = "commands: " + ", ".join(dict.fromkeys(COMMANDS)) + "  (reprorun COMMAND --help)"
+    parser.epilog = "commands: " + ", ".join(available_commands()) + "  (reprorun COMMAND --help)"
     return parser
+
+
+def available_commands() -> list[str]:
+    """The command names whose module is installed, in table order (`--help` lists only these)."""
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands")
+    return [name for name, module in COMMANDS.items() if os.path.isfile(os.path.join(folder, module + ".py"))]
+
+
+# Options of `--freeze` alone: without it they would be silently ignored, and the script run.
+FREEZE_ONLY = ("upgrade", "upgrade_package", "hashes", "exclude_newer", "dry_run", "check")
 
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
@@ -162,11 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbosity = own.count("-v") + own.count("--verbose")
     try:
         return _dispatch(argv)
-    except MetadataError as exc:
-        _report(exc, exc.excerpt())
-        return exc.exit_code
     except ReprorunError as exc:
-        _report(exc)
+        if isinstance(exc, InternalError) and verbosity:
+            raise
+        sys.stderr.write(exc.render())
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -192,8 +201,18 @@ def _dispatch(argv: list[str]) -> int:
     if word is None:
         parser.print_usage(sys.stderr)
         raise UsageError("no script given", hint="reprorun SCRIPT [ARGS...], or reprorun --help")
+    if not ns.freeze:
+        given = [f"--{name.replace('_', '-')}" for name in FREEZE_ONLY if getattr(ns, name)]
+        if given:
+            raise UsageError(f"{', '.join(given)} only go{'es' if len(given) == 1 else ''} with --freeze",
+                             hint=f"reprorun --freeze {' '.join(given)} {word}")  # fmt: skip
     module = _command_module("freeze" if ns.freeze else "run")
-    return module.run_script(word, after, ns, options)  # type: ignore[no-any-return]
+    result = module.run_script(word, after, ns, options)
+    if isinstance(result, int):
+        return result
+    from reprorun.launch.execute import execute
+
+    return execute(result)
 
 
 def _run_command(name: str, before: list[str], after: list[str]) -> int:
@@ -251,11 +270,3 @@ class _Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         prefix = "reprorun: warning: " if record.levelno >= logging.WARNING else "reprorun: "
         return prefix + record.getMessage()
-
-
-def _report(exc: ReprorunError, excerpt: str = "") -> None:
-    print(f"reprorun: error: {exc.message}", file=sys.stderr)
-    if excerpt:
-        print(excerpt, file=sys.stderr)
-    if exc.hint:
-        print(f"hint: {exc.hint}", file=sys.stderr)

@@ -21,10 +21,11 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from pathlib import Path
+from functools import lru_cache
 from typing import Any
 
-from reprorun.errors import UsageError
+from reprorun.envs import layout
+from reprorun.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,10 +38,6 @@ INSTALLERS = ("auto", "pip", "uv")
 _STRINGS = ("cache-dir", "installer", "index-url", "prune-older-than", "record")
 _LISTS = ("extra-index-urls", "find-links")
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-
-class ConfigError(UsageError):
-    """The configuration file is not valid (exit 2, like any bad input)."""
 
 
 @dataclass(frozen=True)
@@ -57,28 +54,23 @@ class Config:
     record: str | None = None
 
 
-def location() -> Path:
-    """The configuration file to read: `REPRORUN_CONFIG`, else the user config dir's config.toml."""
-    named = os.environ.get("REPRORUN_CONFIG", "").strip()
-    if named:
-        return Path(named).expanduser()
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("reprorun", appauthor=False)) / "config.toml"
-
-
-def load(path: Path | None = None) -> Config:
-    """Read and validate the configuration; an absent file is an empty one."""
-    path = path or location()
+def load() -> Config:
+    """Read and validate the configuration (once per process: envs/layout.py reads the text, which
+    the warm path shares); an absent file is an empty one."""
     try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        if os.environ.get("REPRORUN_CONFIG", "").strip():
-            raise ConfigError(f"{path}: REPRORUN_CONFIG names a file that does not exist") from None
-        return Config()
+        path, text = layout.config_text()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the configuration file: {exc}") from None
-    return parse(text, str(path))
+        raise ConfigError(f"{layout.config_path()}: cannot read the configuration file: {exc}") from None
+    if text is None:
+        if os.environ.get("REPRORUN_CONFIG", "").strip():
+            raise ConfigError(f"{path}: REPRORUN_CONFIG names a file that does not exist")
+        return Config()
+    return _parsed(text, path)
+
+
+@lru_cache(maxsize=4)
+def _parsed(text: str, path: str) -> Config:
+    return parse(text, path)
 
 
 def parse(text: str, path: str) -> Config:

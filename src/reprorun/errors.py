@@ -1,4 +1,22 @@
-"""The exceptions reprorun raises; the CLI turns each into one `reprorun: error:` line."""
+"""Every failure reprorun expects, in one hierarchy; the CLI turns each into one `reprorun: error:` line.
+
+    ReprorunError            exit 1: something reprorun could not do
+    ├── UsageError           exit 2: bad command line or bad input file
+    │   ├── MetadataError    invalid inline metadata, compiler-style `path:line: message`
+    │   └── ConfigError      invalid configuration file
+    ├── InterpreterError     no interpreter fits, or the one named does not work
+    ├── BuildError           an environment could not be created or installed
+    ├── OfflineError         not built, and --offline forbids building
+    ├── NotBuilt             a command that only reads the cache found no env
+    ├── ResolutionError      pip could not resolve a block (nothing was written)
+    ├── WriteError           a file could not be rewritten (it is untouched)
+    ├── NotCurrent           `--freeze --check`: the block is not frozen and current
+    ├── NoBlock              the script has no block where one is needed (exit 1, unlike invalid)
+    ├── ClusterError         Slurm cannot be reached, refused a job, or a job's tasks failed
+    └── InternalError        a check of reprorun's own work failed: a bug, reported as one
+
+Anything else that escapes is a bug too; the CLI says so and shows the traceback with -v.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +31,18 @@ class ReprorunError(Exception):
         self.message = message
         self.hint = hint
 
+    def excerpt(self) -> str:
+        """Lines that show where the error is (the offending line of a file), or ""."""
+        return ""
+
+    def render(self) -> str:
+        """The error as the user reads it: `reprorun: error: ...`, an excerpt, a `hint:` line."""
+        label = "internal error" if isinstance(self, InternalError) else "error"
+        lines = [f"reprorun: {label}: {self.message}", self.excerpt()]
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(line for line in lines if line) + "\n"
+
 
 class UsageError(ReprorunError):
     """Bad command line or bad input file (missing, a directory, not UTF-8)."""
@@ -20,10 +50,8 @@ class UsageError(ReprorunError):
     exit_code = 2
 
 
-class MetadataError(ReprorunError):
+class MetadataError(UsageError):
     """Invalid inline metadata, reported compiler-style as `path:line: message`."""
-
-    exit_code = 2
 
     def __init__(
         self,
@@ -50,6 +78,10 @@ class MetadataError(ReprorunError):
         return f"    {self.source_line.rstrip()}\n    {marker}"
 
 
+class ConfigError(UsageError):
+    """The configuration file is not valid (exit 2, like any bad input)."""
+
+
 class InterpreterError(ReprorunError):
     """No interpreter satisfies the request, or the one named does not work."""
 
@@ -64,3 +96,30 @@ class OfflineError(ReprorunError):
 
 class ClusterError(ReprorunError):
     """Slurm cannot be reached, refused a job, or a job's tasks failed."""
+
+
+class NotBuilt(ReprorunError):
+    """The script's environment is not in the cache (exit 1)."""
+
+
+class ResolutionError(ReprorunError):
+    """pip could not resolve the block's requirements; nothing was written."""
+
+
+class WriteError(ReprorunError):
+    """The file could not be written (read-only, or it changed meanwhile); it is untouched."""
+
+
+class NotCurrent(ReprorunError):
+    """`--freeze --check`: the block is not frozen and current (exit 1)."""
+
+
+class NoBlock(ReprorunError):
+    """The script has no `script` block (exit 1, unlike an invalid one)."""
+
+
+class InternalError(ReprorunError):
+    """reprorun caught a mistake of its own (a check of its own output failed): a bug."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, hint="this is a bug in reprorun; rerun with -v for the traceback and report it")

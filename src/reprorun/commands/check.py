@@ -19,9 +19,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from reprorun import processes
-from reprorun.commands.env import Located, installed, locate, metadata_fields
+from reprorun.commands import Located, locate
 from reprorun.envs.cache import intact
-from reprorun.envs.installers import env_python
+from reprorun.envs.installers.venv import env_python, installed, metadata_fields
 from reprorun.options import Options
 from reprorun.script.metadata import Metadata
 
@@ -92,22 +92,14 @@ def check(found: Located) -> list[Finding]:
 
 
 def _frozen(meta: Metadata) -> Finding:
-    pins: dict[str, str] = {}
-    for text in meta.dependencies:
-        req = Requirement(text)
-        exact = [s.version for s in req.specifier if s.operator in ("==", "===")]
-        if exact:
-            pins[canonicalize_name(req.name)] = exact[0]
-    problems = []
-    for text in meta.settings.requested or ():
-        req = Requirement(text)
-        pin = pins.get(canonicalize_name(req.name))
-        if pin is None:
-            problems.append(f"{req.name} is requested but not pinned")
-        elif not req.specifier.contains(pin, prereleases=True):
-            problems.append(f"{req.name}=={pin} does not satisfy requested {text!r}")
-    if problems:
-        return Finding("frozen", False, "; ".join(problems) + " (reprorun --freeze --upgrade)")
+    """Whether the pins answer `requested`: the same rule `--freeze --check` applies (freeze/pins.py)."""
+    from reprorun.freeze.pins import problems
+
+    found = problems(meta)
+    if found:
+        details = [f"{p.pin} does not satisfy requested {p.requested!r}" if p.kind == "mismatch" else p.message
+                   for p in found]  # fmt: skip
+        return Finding("frozen", False, "; ".join(details) + " (reprorun --freeze --upgrade)")
     return Finding("frozen", True, f"the pins satisfy requested ({len(meta.settings.requested or ())})")
 
 

@@ -11,16 +11,16 @@ import logging
 import re
 import sys
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from reprorun import freeze
-from reprorun.commands import freeze as freezing
-from reprorun.errors import ReprorunError, UsageError
+from reprorun.commands import show_block, tell
+from reprorun.errors import InternalError, UsageError
+from reprorun.freeze import pins, writeback
 from reprorun.options import Options
-from reprorun.script import blockedit, blocks
+from reprorun.script import blockedit, blocks, metadata
 from reprorun.script import rewrite as files
 from reprorun.script.metadata import Metadata
+from reprorun.script.requirements import InvalidRequirement, canonical_name, parse
 
 log = logging.getLogger("reprorun")
 
@@ -58,7 +58,7 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
     if name == "init":
         return init(ns, options)
     snapshot = files.read(ns.script, missing_ok=name == "add")
-    meta = freezing.parse(snapshot.text, ns.script)
+    meta = tell(metadata.parse(snapshot.text, ns.script), ns.script)
     if name == "add":
         return add(snapshot, meta, _requirements(ns.requirements), ns, options)
     return remove(snapshot, meta, ns.names, ns, options)
@@ -70,7 +70,7 @@ def init(ns: argparse.Namespace, options: Options) -> int:
     text = snapshot.text
     requirements = _requirements(ns.requirements)
     if snapshot.exists:
-        meta = freezing.parse(text, ns.script)
+        meta = tell(metadata.parse(text, ns.script), ns.script)
         if meta.block is not None:
             raise UsageError(f"{ns.script}: already has a script block (line {meta.block.start_line})",
                              hint=f"edit it with: reprorun add {ns.script} REQ...")  # fmt: skip
@@ -121,7 +121,7 @@ def remove(snapshot: files.Snapshot, meta: Metadata, names: list[str],
     missing = _missing(names, removed)
     if missing:
         where = "requested" if frozen else "dependencies"
-        pinned = set(freeze.pins_of(meta)) & set(missing) if frozen else set()
+        pinned = set(pins.pins_of(meta)) & set(missing) if frozen else set()
         hint = (f"{', '.join(sorted(pinned))} is pinned only because another package needs it"
                 if pinned else None)  # fmt: skip
         raise UsageError(f"{ns.script}: not in {where}: {', '.join(missing)}; nothing was changed", hint=hint)
@@ -132,17 +132,22 @@ def _edited(snapshot: files.Snapshot, meta: Metadata, content: str, ns: argparse
             options: Options, message: str, force: str | None = None) -> int:  # fmt: skip
     assert meta.block is not None
     text = blockedit.replace_block(snapshot.text, meta.block, content)
-    new_meta = freezing.verify_edit(snapshot.text, meta.block, text, ns.script)
+    new_meta = writeback.verify_edit(snapshot.text, meta.block, text, ns.script)
     if new_meta.settings.requested is None:
         return _finish(snapshot, text, ns, f"{message} in {ns.script}")
     log.info("%s in %s; re-freezing", message, ns.script)
-    plan = freeze.plan(new_meta, force=force)
-    return freezing.apply(snapshot, text, new_meta, plan, options, dry_run=ns.dry_run)
+    plan = pins.plan(new_meta, force=force)
+    new_text = writeback.frozen_text(snapshot, text, new_meta, plan, options, dry_run=ns.dry_run)
+    if ns.dry_run:
+        show_block(new_text, ns.script)
+    else:
+        writeback.write(snapshot, new_text)
+    return 0
 
 
 def _finish(snapshot: files.Snapshot, new_text: str, ns: argparse.Namespace, message: str) -> int:
     if ns.dry_run:
-        freezing.show_block(new_text, ns.script)
+        show_block(new_text, ns.script)
         return 0
     files.write(snapshot, new_text.encode("utf-8"))
     log.info("%s", message)
@@ -152,7 +157,7 @@ def _finish(snapshot: files.Snapshot, new_text: str, ns: argparse.Namespace, mes
 def _requirements(texts: list[str]) -> list[str]:
     for text in texts:
         try:
-            Requirement(text)
+            parse(text)
         except InvalidRequirement as exc:
             raise UsageError(f"invalid requirement {text!r}: {str(exc).splitlines()[0]}") from None
     return list(texts)
@@ -161,7 +166,7 @@ def _requirements(texts: list[str]) -> list[str]:
 def _missing(names: list[str], removed: list[str]) -> list[str]:
     from packaging.utils import canonicalize_name
 
-    gone = {canonicalize_name(Requirement(r).name) for r in removed}
+    gone = {canonical_name(r) for r in removed}
     return [n for n in names if canonicalize_name(n) not in gone]
 
 
@@ -178,11 +183,11 @@ def _infer(text: str, path: str, requirements: list[str], notebook: str | None =
     count = len(found.requirements)
     log.info("%s: found %d requirement%s:", path, count, "" if count == 1 else "s")
     for requirement in found.requirements:
-        log.info("  %s  (%s)", requirement, found.reasons.get(_canonical(requirement), ""))
+        log.info("  %s  (%s)", requirement, found.reasons.get(canonical_name(requirement), ""))
     if found.pip_lines and notebook is None:
         text = infer.comment_out_pip_lines(text, found.pip_lines)
-    given = {_canonical(r) for r in requirements}
-    return text, [*(r for r in found.requirements if _canonical(r) not in given), *requirements]
+    given = {canonical_name(r) for r in requirements}
+    return text, [*(r for r in found.requirements if canonical_name(r) not in given), *requirements]
 
 
 def _confirm(path: str, requirements: list[str]) -> None:
@@ -198,19 +203,13 @@ def _confirm(path: str, requirements: list[str]) -> None:
         raise UsageError(f"{path}: nothing written", hint="edit the list with reprorun add/remove later")
 
 
-def _canonical(requirement: str) -> str:
-    from packaging.utils import canonicalize_name
-
-    return canonicalize_name(Requirement(requirement).name)
-
-
 def _verify_insert(old_text: str, new_text: str, path: str) -> None:
     """The new text parses, has exactly one block, and the old text is all still there."""
     scan = blocks.scan(new_text).of_type("script")
-    freezing.parse(new_text, path)
+    tell(metadata.parse(new_text, path), path)
     if len(scan) != 1:
-        raise ReprorunError("internal error: the new script has no single block; nothing was written")
+        raise InternalError("the new script has no single block; nothing was written")
     block = scan[0]
     outside = new_text[: block.start] + new_text[block.end :]
     if re.sub(r"\s+", "", outside) != re.sub(r"\s+", "", old_text):
-        raise ReprorunError("internal error: text outside the new block would change; nothing was written")
+        raise InternalError("text outside the new block would change; nothing was written")

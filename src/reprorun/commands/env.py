@@ -4,75 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from reprorun.commands import load
-from reprorun.envs import build as envs
-from reprorun.envs import cache as cachemod
-from reprorun.envs import keys
-from reprorun.envs.installers import env_python
-from reprorun.errors import ReprorunError
+from reprorun.commands import Located, locate
+from reprorun.envs.installers.venv import env_python, installed
+from reprorun.errors import NotBuilt
 from reprorun.options import Options
-from reprorun.script.metadata import Metadata
-
-
-class NotBuilt(ReprorunError):
-    """The script's environment is not in the cache (exit 1)."""
-
-
-@dataclass(frozen=True)
-class Located:
-    """A script's env as the cache knows it, without building anything."""
-
-    script: str
-    meta: Metadata
-    spec: envs.Spec
-    key: str
-    path: Path | None  # None when not built
-    cache: cachemod.Cache
-
-
-def locate(path: str, options: Options) -> Located:
-    """Parse the script, choose its interpreter, compute its key and look the env up."""
-    script, meta = load(path)
-    cache = cachemod.Cache(cachemod.root(options))
-    script_dir = None if script.is_stdin else os.path.dirname(os.path.abspath(path))
-    spec = envs.spec_for(meta, options, cache, script_dir)
-    key = keys.digest(spec.document())
-    return Located(path, meta, spec, key, cache.lookup(key), cache)
-
-
-def installed(env: Path) -> dict[str, tuple[str, str, Path]]:
-    """The distributions in an env's site-packages: canonical name -> (name, version, dist-info)."""
-    from packaging.utils import canonicalize_name
-
-    found: dict[str, tuple[str, str, Path]] = {}
-    patterns = ("lib*/python*/site-packages/*.dist-info", "Lib/site-packages/*.dist-info")
-    for folder in sorted({p.resolve() for pattern in patterns for p in env.glob(pattern)}):
-        fields = metadata_fields(folder)
-        if "name" in fields:
-            found[canonicalize_name(fields["name"][0])] = (fields["name"][0], fields.get("version", ["?"])[0], folder)
-    return found
-
-
-def metadata_fields(dist_info: Path) -> dict[str, list[str]]:
-    """The header fields of a dist-info's METADATA, lower-cased names, every value kept."""
-    fields: dict[str, list[str]] = {}
-    try:
-        text = (dist_info / "METADATA").read_text("utf-8", errors="replace")
-    except OSError:
-        return fields
-    for line in text.splitlines():
-        if not line.strip():
-            break  # the body (long description) starts after the first blank line
-        name, sep, value = line.partition(":")
-        if sep and not line[0].isspace():
-            fields.setdefault(name.strip().lower(), []).append(value.strip())
-    return fields
 
 
 def _out(line: object) -> None:

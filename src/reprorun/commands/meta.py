@@ -7,12 +7,8 @@ import json
 import sys
 
 from reprorun.commands import load
-from reprorun.errors import ReprorunError
+from reprorun.errors import NoBlock
 from reprorun.options import Options
-
-
-class NoBlock(ReprorunError):
-    """The script has no `script` block (exit 1, unlike an invalid one)."""
 
 
 def describe(name: str) -> str:

@@ -45,6 +45,7 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
     """Rebuild, rerun, record; with --check, compare the outputs."""
     from reprorun.envs import locks
     from reprorun.envs.build import ensure
+    from reprorun.launch import activate
     from reprorun.launch import execute as launch
     from reprorun.records import supervise
 
@@ -64,11 +65,11 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
     if copy_used:
         log.warning("%s changed since the run (or is gone): running the recorded copy %s", recorded["script"]["path"],
                     script.path)  # fmt: skip
-    variables = _variables(launch.environment(env.path), recorded["variables"])
+    variables = _variables(activate.variables(str(env.path)), recorded["variables"])
     args = list(recorded["run"]["argv"])
     stdin_copy = None
     if recorded["script"]["path"] == "-":
-        stdin_copy = launch.keep_stdin_source(cache.path / "stdin", script.data)
+        stdin_copy = launch.keep_stdin_source(cache.stdin, script.data)
     argv = launch.script_argv(env.path, script.path, args, stdin_copy)
     outputs = ns.outputs or recorded.get("outputs-paths") or []
     capture = ns.record_output or {"stdout", "stderr"} <= set(recorded["files"])

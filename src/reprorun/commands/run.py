@@ -1,18 +1,21 @@
-"""`reprorun SCRIPT [ARGS...]`: find or build the script's environment, then become the script."""
+"""`reprorun SCRIPT [ARGS...]`: find or build the script's environment, then plan the launch.
+
+The recipe: load the script, choose the interpreter and compute the key (build.spec_for), find or
+build the env (build.ensure), hold it for the script's life, and return the launch plan that the
+CLI executes (exec, so the script becomes this process).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 
-from reprorun.commands import infer_from, load
-from reprorun.envs import build as envs
-from reprorun.envs import cache as cache_module
-from reprorun.envs import locks
+from reprorun.commands import Prepared, infer_from, load, prepare
+from reprorun.envs import build, locks
 from reprorun.errors import BuildError, UsageError
-from reprorun.launch import execute as launch
-from reprorun.launch import warm
+from reprorun.launch import execute, warm
 from reprorun.options import Options
 from reprorun.records.command import folder_for
 from reprorun.script.metadata import Metadata
@@ -21,70 +24,55 @@ from reprorun.script.source import Source
 log = logging.getLogger("reprorun")
 
 
-def prepare(
-    path: str, options: Options, infer: bool = False
-) -> tuple[Source, Metadata, envs.Spec, envs.Env, cache_module.Cache]:
-    """Load the script and find or build its environment (shared by run, sync and env)."""
-    script, meta = load(path)
-    if infer and meta.source == "none" and path.endswith(".ipynb"):
-        meta = _inferred(script, meta)
-    cache = cache_module.Cache(cache_module.root(options))
-    script_dir = None if script.is_stdin else os.path.dirname(os.path.abspath(path))
-    spec = envs.spec_for(meta, options, cache, script_dir)
-    if meta.settings.frozen_for:  # said on the full path only: a warm run prints nothing of its own
-        from reprorun.freeze import frozen_for_mismatch
-
-        warning = frozen_for_mismatch(meta.settings.frozen_for, spec.interpreter.tag)
-        if warning:
-            log.warning("%s", warning)
-    label = "<stdin>" if script.is_stdin else path
-    if os.environ.get("SLURM_JOB_ID") and not options.offline:  # `sbatch script.py` with the shebang
-        from reprorun.cluster.jobs import ensure_in_job
-
-        return script, meta, spec, ensure_in_job(cache, spec, options, label), cache
-    env = envs.ensure(cache, spec, options, label)
-    return script, meta, spec, env, cache
-
-
-def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Options) -> int:
-    """Run the script in its environment; returns only where exec is not available."""
-    for _attempt in range(3):
-        script, meta, spec, env, cache = prepare(path, options, infer=ns.infer)
-        if locks.hold_and_verify(str(cache.path), env.path.name):
-            break  # held until the script ends (the descriptor survives exec): prune skips it
-    else:
-        raise BuildError("the environment was removed three times while starting; is 'cache prune' looping?")
-    build = env.path.name
-    cache.touch(build)
-    cache.remember_script(build, path)
-    record = folder_for(ns, meta, path)
+def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Options) -> execute.Plan:
+    """Find or build the env and return how to run the script in it."""
+    found = _held(path, options, infer=ns.infer)
+    script, env, cache = found.script, found.env, found.cache
+    build_name = env.path.name
+    cache.touch(build_name)
+    cache.remember_script(build_name, path)
+    record = folder_for(ns, found.meta, path)
     stdin_copy = None
     if script.is_stdin:
-        stdin_copy = launch.keep_stdin_source(cache.path / "stdin", script.data)
+        stdin_copy = execute.keep_stdin_source(cache.stdin, script.data)
     elif warm.eligible(ns) and record is None and not path.endswith(".ipynb"):
-        warm.record(cache.path, script.text, path, options.python, env.key, spec.interpreter.executable)
+        warm.record(cache.path, script.text, path, options.python, env.key, found.spec.interpreter.executable)
     if path.endswith(".ipynb"):
         argv = _notebook_argv(env, script, path, args, ns.cells)
     elif ns.cells:
         argv = _cells_argv(env, script, path, args, ns.cells)
     else:
-        argv = launch.script_argv(env.path, path, args, stdin_copy)
-    variables = launch.environment(env.path)
+        argv = execute.script_argv(env.path, path, args, stdin_copy)
+    launch = execute.plan(env.path, argv, path)
     if record is not None:  # a thin parent instead of exec (docs/records.md); an unrecorded run pays nothing
-        from reprorun.records import command, supervise
+        from reprorun.records import command
 
-        block = command.block_of(script, meta)
-        outcome = command.run_recorded(record, script, block, spec, env, argv, variables, args, ns.outputs,
-                                       ns.record_output)  # fmt: skip
-        if outcome is not None:
-            return supervise.die_like(outcome[0])
-    return launch.execute(argv, variables)
+        supervisor = command.supervisor(record, script, found.meta, found.spec, env, args, ns.outputs,
+                                        ns.record_output)  # fmt: skip
+        launch = dataclasses.replace(launch, supervisor=supervisor)
+    return launch
+
+
+def _held(path: str, options: Options, infer: bool) -> Prepared:
+    """The prepared env, held for this process's life (the lock's descriptor survives exec).
+
+    A build of this process holds its env from before publication; a found env is held, then
+    checked again: a pruner may have removed it in between (then it is looked up again).
+    """
+    script, meta = load(path)
+    if infer and meta.source == "none" and path.endswith(".ipynb"):
+        meta = _inferred(script, meta)
+    for _attempt in range(3):
+        found = prepare(path, options, meta, script)
+        if found.env.built or locks.hold_and_verify(str(found.cache.path), found.env.path.name):
+            return found
+    raise BuildError("the environment was removed three times while starting; is 'cache prune' looping?")
 
 
 RUNNER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "launch", "_runner.py")
 
 
-def _cells_argv(env: envs.Env, script: Source, path: str, args: list[str], spec: str) -> list[str]:
+def _cells_argv(env: build.Env, script: Source, path: str, args: list[str], spec: str) -> list[str]:
     """Run only the chosen cells of a `# %%` script, with their real line numbers (_runner.py)."""
     from reprorun.script import cells, cellspec
 
@@ -95,7 +83,7 @@ def _cells_argv(env: envs.Env, script: Source, path: str, args: list[str], spec:
     return [str(env.python), RUNNER, "cells", "--lines", lines, "--", path, *args]
 
 
-def _notebook_argv(env: envs.Env, script: Source, path: str, args: list[str], spec: str | None) -> list[str]:
+def _notebook_argv(env: build.Env, script: Source, path: str, args: list[str], spec: str | None) -> list[str]:
     """Run a notebook's code cells headless (_runner.py), all of them or the chosen ones."""
     from reprorun.script import cellspec, notebooks
 
@@ -108,8 +96,6 @@ def _notebook_argv(env: envs.Env, script: Source, path: str, args: list[str], sp
 
 def _inferred(script: Source, meta: Metadata) -> Metadata:
     """A notebook without a block, with requirements inferred from its imports and %pip lines."""
-    import dataclasses
-
     found = infer_from(script.text, script.path, notebook=script.text)
     log.info("%s: inferred %s", script.path, ", ".join(found.requirements) or "no requirements")
     return dataclasses.replace(meta, dependencies=tuple(found.requirements))

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
-from reprorun.commands.run import prepare
+from reprorun.commands import prepare
 from reprorun.errors import ReprorunError
 from reprorun.launch import warm
 from reprorun.options import Options
-
-log = logging.getLogger("reprorun")
 
 
 def describe(name: str) -> str:
@@ -29,13 +26,12 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
     status = 0
     for path in ns.scripts:
         try:
-            script, _meta, spec, env, cache = prepare(path, options)
-        except ReprorunError as exc:
-            log.error("%s: %s", path, exc.message)
-            if exc.hint:
-                log.error("hint: %s", exc.hint)
+            found = prepare(path, options)
+        except ReprorunError as exc:  # tell it as the CLI would, and go on with the next script
+            sys.stderr.write(exc.render())
             status = max(status, exc.exit_code)
             continue
+        script, spec, env, cache = found.script, found.spec, found.env, found.cache
         cache.touch(env.path.name)
         cache.remember_script(env.path.name, path)
         if not script.is_stdin and warm.eligible(ns):

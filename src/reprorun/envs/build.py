@@ -13,7 +13,10 @@ from typing import Any
 from reprorun import __version__
 from reprorun.envs import keys
 from reprorun.envs.cache import Cache
-from reprorun.envs.installers import InstallRequest, Sources, backend_for, env_python, sources_for
+from reprorun.envs.installers import backend_for
+from reprorun.envs.installers.base import InstallRequest
+from reprorun.envs.installers.sources import Sources, sources_for
+from reprorun.envs.installers.venv import env_python
 from reprorun.envs.interpreters import Interpreter, choose
 from reprorun.errors import BuildError, OfflineError
 from reprorun.options import Options
@@ -77,7 +80,7 @@ def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Opt
     start = time.monotonic()
     interpreter = spec.interpreter
     count = len(spec.requirements)
-    backend = backend_for(options.installer, cache.pip, cache.path / "store")  # uv links from its own cache
+    backend = backend_for(options.installer, cache.pip, cache.store)  # uv links from its own cache
     what = f"{count} requirement{'' if count == 1 else 's'}" if count else "no requirements"
     log.info("creating an environment for %s: Python %s, %s (%s)", label, interpreter.version, what, backend.name)
     path = cache.new_build(key)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from reprorun.envs import layout
 from reprorun.errors import InterpreterError
 
 log = logging.getLogger("reprorun")
@@ -243,9 +244,7 @@ def _recall(record: Path | None) -> Interpreter | None:
 def _remember(record: Path, described: Interpreter) -> None:
     try:
         record.parent.mkdir(parents=True, exist_ok=True)
-        temp = record.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_text(json.dumps(asdict(described)), "utf-8")
-        os.replace(temp, record)
+        layout.write_atomic(str(record), json.dumps(asdict(described)), durable=False)
     except OSError:
         pass  # a read-only cache only costs a probe next time
 
@@ -259,3 +258,34 @@ def _describe(found: list[Interpreter]) -> str:
         return "none"
     ordered = sorted(found, key=lambda i: i.version_tuple, reverse=True)
     return ", ".join(f"{i.version} ({i.executable})" for i in ordered)
+
+
+_TAG = re.compile(r"^(?P<impl>[^-]+)-(?P<version>[^-]+)-(?P<platform>.+)$")
+
+
+def frozen_for_mismatch(frozen_for: str | None, tag: str) -> str | None:
+    """A warning when pins frozen for one interpreter/platform are used on another, else None.
+
+    Implementation, `major.minor` and the platform's OS and machine must agree; a different patch
+    release or glibc/macOS version does not change which wheels a pin names, so it is not worth a
+    warning.
+    """
+    if not frozen_for or frozen_for == tag:
+        return None
+    frozen, running = _TAG.match(frozen_for), _TAG.match(tag)
+    if frozen and running and (
+        frozen["impl"] == running["impl"]
+        and frozen["version"].split(".")[:2] == running["version"].split(".")[:2]
+        and _platform_family(frozen["platform"]) == _platform_family(running["platform"])
+    ):
+        return None
+    return (
+        f"the pins were frozen for {frozen_for}, but this is {tag}; they may not install "
+        "here, or may miss packages this platform needs (reprorun --freeze --upgrade re-resolves)"
+    )
+
+
+def _platform_family(platform: str) -> str:
+    """`manylinux_2_36_x86_64` -> `linux_x86_64`, `macosx_14_0_arm64` -> `macosx_arm64`."""
+    family = re.sub(r"^(many|musl)linux_\d+_\d+_", "linux_", platform)
+    return re.sub(r"^macosx_\d+_\d+_", "macosx_", family)

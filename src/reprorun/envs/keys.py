@@ -13,29 +13,18 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from reprorun.envs.installers import Sources
+from reprorun.envs.installers.sources import Sources
 from reprorun.envs.interpreters import Interpreter
+from reprorun.script import requirements
 
 KEY_VERSION = 1
-SHORT = 20  # hex digits of the key used in directory names (80 bits)
 
 
 def normalize_requirement(text: str) -> str:
-    """One spelling per meaning: canonical name, sorted extras and specifiers, normalized marker."""
-    req = Requirement(text)
-    out: str = canonicalize_name(req.name)
-    if req.extras:
-        out += "[" + ",".join(sorted(canonicalize_name(e) for e in req.extras)) + "]"
-    if req.url:
-        out += f" @ {req.url}"
-    else:
-        out += ",".join(sorted(str(s) for s in req.specifier))
-    if req.marker is not None:
-        out += f" ; {req.marker}"
-    return out
+    """One spelling per meaning (see `requirements.normalize`)."""
+    return requirements.normalize(text)
 
 
 def document(

@@ -19,9 +19,10 @@ from __future__ import annotations
 import fcntl
 import os
 
+from reprorun.envs import layout
+
 MODES = ("flock", "mkdir")
 STALE_SECONDS = 60.0  # default age after which an mkdir lock's heartbeat counts as dead
-COMPLETE = "reprorun-complete"
 
 
 def mode() -> str:
@@ -37,7 +38,7 @@ def hold_for_run(cache_root: str, build: str) -> None:
 def hold_and_verify(cache_root: str, build: str) -> bool:
     """Hold the env, then check it is still complete; False (and nothing held) if it is gone."""
     held = _hold(cache_root, build)
-    if os.path.isfile(os.path.join(cache_root, "envs", build, COMPLETE)):
+    if os.path.isfile(os.path.join(layout.env_dir(cache_root, build), layout.COMPLETE)):
         return True
     if isinstance(held, int):
         os.close(held)
@@ -49,7 +50,7 @@ def hold_and_verify(cache_root: str, build: str) -> bool:
 def _hold(cache_root: str, build: str) -> int | str | None:
     if mode() == "mkdir":
         return _mark_use(cache_root, build)
-    path = os.path.join(cache_root, "locks", build + ".use")
+    path = layout.use_lock(cache_root, build)
     try:
         fd = _open_lock_file(path)
     except OSError:
@@ -75,7 +76,7 @@ def _open_lock_file(path: str) -> int:
 
 def _mark_use(cache_root: str, build: str) -> str | None:
     """mkdir mode: a `used/<build>.<host>.<pid>` marker, then wait out a pruner's intent."""
-    marker = os.path.join(cache_root, "used", f"{build}.{host()}.{os.getpid()}")
+    marker = layout.use_marker(cache_root, build, host(), os.getpid())
     try:
         fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
@@ -86,7 +87,7 @@ def _mark_use(cache_root: str, build: str) -> str | None:
         return None
     # A pruner announces itself with mkdir before it reads the markers; we wrote ours before
     # looking for its announcement, so one of us always sees the other (see docs/cache.md).
-    intent = os.path.join(cache_root, "locks", build + ".use.d")
+    intent = layout.prune_intent(cache_root, build)
     if os.path.isdir(intent):
         import time
 

@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reprorun.envs import keys, locks, store
+from reprorun.envs import keys, layout, locks, store
 from reprorun.envs.cache import COMPLETE, KEY_FILE, Cache, intact, read_info
-from reprorun.envs.keys import SHORT
+from reprorun.envs.layout import SHORT
 
 log = logging.getLogger("reprorun")
 
@@ -111,7 +111,7 @@ def entries(cache: Cache, sizes: bool = True) -> list[Entry]:
 
 def last_use(cache: Cache, env: Path) -> float:
     """When the env was last used: the mtime of `used/<build>`, else when it was completed."""
-    for path in (cache.used / env.name, env / COMPLETE, env):
+    for path in (Path(layout.last_use(str(cache.path), env.name)), env / COMPLETE, env):
         with contextlib.suppress(OSError):
             return path.stat().st_mtime
     return 0.0
@@ -120,7 +120,7 @@ def last_use(cache: Cache, env: Path) -> float:
 def scripts(cache: Cache, build: str) -> list[str]:
     """The scripts remembered as users of the env."""
     try:
-        return (cache.used / f"{build}.scripts").read_text("utf-8").splitlines()
+        return Path(layout.scripts_file(str(cache.path), build)).read_text("utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return []
 
@@ -258,7 +258,7 @@ def _claimed(cache: Cache, entry: Entry) -> Iterator[bool]:
             if got:
                 lock.release()
         return
-    lock = locks.Lock(str(cache.locks / f"{entry.build}.use"))
+    lock = locks.Lock(layout.use_lock(str(cache.path), entry.build))
     got = lock.acquire(blocking=False)
     try:
         yield got and not in_use_elsewhere(cache, entry.build)
@@ -324,7 +324,7 @@ def _sweep(cache: Cache, report: Report, dry_run: bool, everything: bool) -> Non
         report.swept += _sweep_index(cache, cache.index / name, everything)
     report.swept += store.sweep(cache.path / "store")  # files no env links to any more
     if everything:
-        for folder in (cache.interpreters, cache.app_data, cache.pip, cache.path / "stdin", cache.path / "store"):
+        for folder in (cache.interpreters, cache.app_data, cache.pip, cache.stdin, cache.store):
             shutil.rmtree(folder, ignore_errors=True)
 
 

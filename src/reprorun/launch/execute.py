@@ -1,4 +1,9 @@
-"""The one exec seam: replace this process with the env's interpreter running the script."""
+"""The one exec seam: a launch plan, and replacing this process with it.
+
+A run command returns a `Plan` (what to run, with which variables); only the command line
+executes it (cli.py), so the commands stay testable and a supervisor (run records) can take the
+plan instead of exec'ing it.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ import hashlib
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from reprorun.envs.installers import env_python
+from reprorun.envs import layout
+from reprorun.launch import activate
 
 # `python -` semantics for a script read from stdin: argv[0] is "-", tracebacks say "<stdin>".
 STDIN_BOOTSTRAP = """\
@@ -26,19 +33,27 @@ _reprorun_main()
 """
 
 
-def environment(env: Path) -> dict[str, str]:
-    """os.environ as the script should see it: the env activated, nothing that would escape it."""
-    variables = dict(os.environ)
-    variables["VIRTUAL_ENV"] = str(env)
-    variables["PATH"] = str(env_python(env).parent) + os.pathsep + variables.get("PATH", "")
-    variables.pop("PYTHONHOME", None)
-    variables.pop("__PYVENV_LAUNCHER__", None)
-    return variables
+@dataclass(frozen=True)
+class Plan:
+    """What a run becomes: an argv and the variables it runs with, in the activated env."""
+
+    argv: list[str]
+    variables: dict[str, str] = field(repr=False)
+    env: str  # the env's folder
+    script: str  # the script as the user named it ("-" for stdin)
+    # Runs the plan as a child instead of exec (a recorded run) and returns the status to exit
+    # with, or None when it cannot (then the plan is exec'd after all).
+    supervisor: Callable[[Plan], int | None] | None = field(default=None, repr=False)
+
+
+def plan(env: Path, argv: Sequence[str], script: str) -> Plan:
+    """The plan that runs argv (its first item the env's interpreter) in the activated env."""
+    return Plan(list(argv), activate.variables(str(env)), str(env), script)
 
 
 def script_argv(env: Path, script: str, args: Sequence[str], stdin_copy: Path | None = None) -> list[str]:
     """The argv that runs the script as `python SCRIPT ARGS` (or `python - ARGS`) would."""
-    python = str(env_python(env))
+    python = layout.env_python(str(env))
     if stdin_copy is not None:
         return [python, "-c", STDIN_BOOTSTRAP, str(stdin_copy), *args]
     return [python, script, *args]
@@ -49,16 +64,19 @@ def keep_stdin_source(folder: Path, data: bytes) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (hashlib.sha256(data).hexdigest()[:32] + ".py")
     if not path.exists():
-        temp = path.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_bytes(data)
-        os.replace(temp, path)
+        layout.write_atomic(str(path), data, durable=False)
     return path
 
 
-def execute(argv: list[str], variables: dict[str, str]) -> int:
-    """Become argv (POSIX exec), so signals, stdin, the terminal and the status are the script's."""
+def execute(launch: Plan) -> int:
+    """Become the plan (POSIX exec), so signals, stdin, the terminal and the status are the script's;
+    or run it under its supervisor (run records), which passes the script's ending through."""
+    if launch.supervisor is not None:
+        status = launch.supervisor(launch)
+        if status is not None:
+            return status
     sys.stdout.flush()
     sys.stderr.flush()
     if os.name == "posix":
-        os.execve(argv[0], argv, variables)
-    return subprocess.call(argv, env=variables)  # pragma: no cover - no exec on Windows
+        os.execve(launch.argv[0], launch.argv, launch.variables)
+    return subprocess.call(launch.argv, env=launch.variables)  # pragma: no cover - no exec on Windows

@@ -85,9 +85,9 @@ def _read(script: str) -> bytes:
 
 
 def _activate(env: str, env_python: str, script: str, args: list[str]) -> None:
-    os.environ["VIRTUAL_ENV"] = env
-    os.environ["PATH"] = os.path.join(env, "bin") + os.pathsep + os.environ.get("PATH", "")
-    os.environ.pop("PYTHONHOME", None)
+    from reprorun.launch.activate import activate_here
+
+    activate_here(env)
     import site
 
     base = (sys.base_prefix, sys.base_exec_prefix)

@@ -16,6 +16,8 @@ import os
 import sys
 
 from reprorun import __version__
+from reprorun.envs import layout
+from reprorun.launch import activate
 from reprorun.script.blocks import scan
 
 try:  # the builtin sha256 costs far less to import than hashlib's OpenSSL binding
@@ -41,7 +43,7 @@ def try_exec(argv: list[str]) -> None:
             return
         python_request, cache_dir, script, args = parsed
         config = config_text()
-        root = cache_dir or os.environ.get("REPRORUN_CACHE_DIR") or configured_root(config) or default_root()
+        root = cache_dir or os.environ.get("REPRORUN_CACHE_DIR") or configured_root(config) or layout.default_root()
         if not root:
             return
         with open(script, "rb") as handle:
@@ -49,40 +51,33 @@ def try_exec(argv: list[str]) -> None:
         block = block_text(text)
         if block is None:
             return
-        entry = _read(os.path.join(root, "index", fingerprint(block, script, python_request, config)))
+        entry = layout.read_lines(layout.index_entry(root, fingerprint(block, script, python_request, config)))
         if entry is None or len(entry) != 4:
             return
         key, interpreter, size, mtime = entry
         info = os.stat(interpreter)
         if str(info.st_size) != size or str(info.st_mtime_ns) != mtime:
             return  # the interpreter was upgraded in place: the full path re-probes it
-        pointer = _read(os.path.join(root, "keys", key[:20]))
-        if not pointer or not pointer[0].startswith(key[:20] + "-"):
+        build = layout.published(root, key)
+        if build is None:
             return
-        env = os.path.join(root, "envs", pointer[0])
-        marker = _read(os.path.join(env, "reprorun-complete"))
-        if not marker or marker[0] != "{" or marker[-1] != "}":
+        env = layout.env_dir(root, build)
+        if not layout.looks_complete(env):
             return  # missing or truncated: the full path repairs it
         from reprorun.envs.locks import hold_and_verify
 
-        if not hold_and_verify(root, pointer[0]):
+        if not hold_and_verify(root, build):
             return  # pruned between the look-up and the lock
-        _touch(os.path.join(root, "used", pointer[0]))
+        layout.touch(layout.last_use(root, build))
     except (OSError, ValueError, UnicodeDecodeError):
         return
-    python = os.path.join(env, "bin", "python")
+    python = layout.env_python(env)
     from reprorun.launch import inprocess
 
     if inprocess.possible(python):
         inprocess.run(env, python, script, args)  # never returns
-    # launch.environment() says the same; it is not imported here because launch pulls in
-    # installers and packaging, which the warm path must not load.
-    variables = dict(os.environ)
-    variables["VIRTUAL_ENV"] = env
-    variables["PATH"] = os.path.join(env, "bin") + os.pathsep + variables.get("PATH", "")
-    variables.pop("PYTHONHOME", None)
     try:
-        os.execve(python, [python, script, *args], variables)
+        os.execve(python, [python, script, *args], activate.variables(env))
     except OSError:
         return  # an env damaged by hand: the full path rebuilds it
 
@@ -114,33 +109,10 @@ def _parse(argv: list[str]) -> tuple[str | None, str | None, str, list[str]] | N
     return python_request, cache_dir, script, argv[i + 1 :]
 
 
-def default_root() -> str | None:
-    """platformdirs' user cache dir for reprorun, on the platforms where it is simple."""
-    if sys.platform.startswith("linux"):
-        base = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
-        return os.path.join(base, "reprorun")
-    if sys.platform == "darwin":
-        return os.path.expanduser("~/Library/Caches/reprorun")
-    return None
-
-
 def config_text() -> str:
-    """The user's config file as text ("" if none): part of the fingerprint, since it sets sources."""
-    named = os.environ.get("REPRORUN_CONFIG", "").strip()
-    if named:
-        path = named
-    elif sys.platform.startswith("linux"):
-        base = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
-        path = os.path.join(base, "reprorun", "config.toml")
-    elif sys.platform == "darwin":
-        path = os.path.expanduser("~/Library/Application Support/reprorun/config.toml")
-    else:
-        return ""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return path + "\0" + handle.read()
-    except FileNotFoundError:
-        return ""
+    """The configuration file as part of the fingerprint: its path and text ("" if there is none)."""
+    path, text = layout.config_text()
+    return "" if text is None else path + "\0" + text
 
 
 def configured_root(config: str) -> str | None:
@@ -205,36 +177,13 @@ def record(root: os.PathLike[str] | str, text: str, script: str, python_request:
     block = block_text(text)
     if block is None:
         return
-    folder = os.path.join(os.fspath(root), "index")
-    path = os.path.join(folder, fingerprint(block, script, python_request, config_text()))
+    path = layout.index_entry(os.fspath(root), fingerprint(block, script, python_request, config_text()))
     info = os.stat(interpreter)
     content = f"{key}\n{interpreter}\n{info.st_size}\n{info.st_mtime_ns}\n"
     try:
-        if _read(path) == content.splitlines():
+        if layout.read_lines(path) == content.splitlines():
             return
-        os.makedirs(folder, exist_ok=True)
-        temp = f"{path}.{os.getpid()}.tmp"
-        with open(temp, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        os.replace(temp, path)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        layout.write_atomic(path, content, durable=False)
     except OSError:
         pass  # only the next start's speed depends on it
-
-
-def _read(path: str) -> list[str] | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read().splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _touch(path: str) -> None:
-    try:
-        os.utime(path)
-    except FileNotFoundError:
-        try:
-            with open(path, "a"):
-                pass
-        except OSError:
-            pass

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
 
     from reprorun.envs.build import Env, Spec
+    from reprorun.launch.execute import Plan
     from reprorun.script.metadata import Metadata
     from reprorun.script.source import Source
 
@@ -102,6 +104,22 @@ def run_recorded(
         return None
     status = recording.run()
     return status, recording.final if recording.final.is_dir() else None
+
+
+def supervisor(folder: str, script: Source, meta: Metadata, spec: Spec, env: Env, args: list[str],
+               outputs: list[str], capture: bool) -> Callable[[Plan], int | None]:  # fmt: skip
+    """What runs a launch plan as a recorded child (launch/execute.Plan.supervisor)."""
+
+    def run(plan: Plan) -> int | None:
+        outcome = run_recorded(folder, script, block_of(script, meta), spec, env, plan.argv, plan.variables, args,
+                               outputs, capture)  # fmt: skip
+        if outcome is None:
+            return None
+        from reprorun.records import supervise
+
+        return supervise.die_like(outcome[0])
+
+    return run
 
 
 def records_root(folder: str | None) -> Path:

@@ -147,8 +147,20 @@ def _openers(text: str) -> list[tuple[int, str]]:
     return found
 
 
+_last: tuple[str, Scan] | None = None  # one invocation scans one script: the warm path, then the full path
+
+
 def scan(text: str) -> Scan:
-    """Find every block of the text; pure, and linear in its length."""
+    """Find every block of the text; pure, and linear in its length (the last answer is remembered)."""
+    global _last  # noqa: PLW0603 - a one-entry memo; Scan is immutable
+    if _last is not None and (_last[0] is text or _last[0] == text):
+        return _last[1]
+    found = _scan(text)
+    _last = (text, found)
+    return found
+
+
+def _scan(text: str) -> Scan:
     if "# /// " not in text:  # the common case, and it costs one C-level search
         return Scan((), ())
     blocks: list[Block] = []

@@ -14,6 +14,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -180,7 +181,7 @@ def _requirements(table: Mapping[str, Any], key: str, where: _Locator) -> tuple[
         if not isinstance(item, str):
             raise where.error(key, f"'{key}' holds {_toml_type(item)}, not a string: {item!r}")
         try:
-            Requirement(item)
+            parse_requirement(item)
         except InvalidRequirement as exc:
             reason = str(exc).splitlines()[0].rstrip()
             raise where.error(
@@ -242,6 +243,12 @@ def _exclude_newer(table: Mapping[str, Any], where: _Locator) -> str | None:
     )
 
 
+@lru_cache(maxsize=4096)
+def parse_requirement(text: str) -> Requirement:
+    """A PEP 508 requirement, parsed once per text and process (script/requirements.py says why)."""
+    return Requirement(text)
+
+
 def parse_timestamp(value: str) -> dt.datetime:
     """An RFC 3339 date-time, or a date meaning its midnight UTC; naive times are UTC."""
     text = value.strip()
@@ -292,7 +299,7 @@ def _parse_pep722(text: str, path: str, notices: list[Notice]) -> Metadata:
             if not requirement:
                 break
             try:
-                Requirement(requirement)
+                parse_requirement(requirement)
             except InvalidRequirement as exc:
                 raise MetadataError(
                     f"invalid requirement {requirement!r} in the 'Script Dependencies' comment: "

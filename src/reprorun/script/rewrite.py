@@ -15,12 +15,8 @@ import stat
 import tempfile
 from dataclasses import dataclass
 
-from reprorun.errors import ReprorunError, UsageError
+from reprorun.errors import UsageError, WriteError
 from reprorun.script.source import decode
-
-
-class WriteError(ReprorunError):
-    """The file could not be written (read-only, or it changed meanwhile); it is untouched."""
 
 
 @dataclass(frozen=True)

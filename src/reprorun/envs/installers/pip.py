@@ -1,0 +1,190 @@
+"""The pip backend: virtualenv creates the env without pip; virtualenv's embedded pip installs into it.
+
+pip is virtualenv's embedded wheel, unpacked once into the cache and run by the target interpreter
+itself, so an env needs no pip of its own and every interpreter gets a modern pip. `pip_command`
+is the one place that says how pip is run: builds and freeze's resolution both use it.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import logging
+import os
+import re
+import shutil
+from pathlib import Path
+
+from reprorun import processes
+from reprorun.envs.installers.base import InstallRequest, install_error, requirement_args
+from reprorun.envs.installers.sources import Sources
+from reprorun.envs.installers.venv import env_python, site_packages
+from reprorun.envs.interpreters import Interpreter
+from reprorun.errors import BuildError
+
+log = logging.getLogger("reprorun")
+
+
+COMPILE_HELPER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_compile.py")
+
+
+def pip_wheel(python_short: str) -> str:
+    """virtualenv's embedded pip wheel for that Python version, found without importing virtualenv."""
+    spec = importlib.util.find_spec("virtualenv")
+    if spec is None or not spec.submodule_search_locations:
+        raise BuildError("virtualenv is not installed", hint="reinstall reprorun")
+    embed = Path(next(iter(spec.submodule_search_locations))) / "seed" / "wheels" / "embed"
+    try:
+        from virtualenv.seed.wheels.embed import get_embed_wheel
+
+        wheel = get_embed_wheel("pip", python_short)
+        if wheel is not None:
+            return str(wheel.path)
+    except (ImportError, AttributeError, OSError, ValueError):  # an older or newer virtualenv's API
+        log.debug("virtualenv's embed lookup failed; using the newest pip wheel")
+    wheels = sorted(glob.glob(str(embed / "pip-*.whl")), key=_wheel_version)
+    if not wheels:
+        raise BuildError("virtualenv ships no pip wheel", hint="reinstall virtualenv")
+    return wheels[-1]
+
+
+def _wheel_version(path: str) -> tuple[int, ...]:
+    match = re.search(r"pip-([\d.]+)-", os.path.basename(path))
+    return tuple(int(p) for p in match.group(1).split(".") if p) if match else ()
+
+
+def pip_argv(python_executable: str, python_short: str, unpacked: Path | None = None) -> list[str]:
+    """The argv prefix that runs a modern pip under the given interpreter.
+
+    With `unpacked` (a folder of the cache), pip runs from the wheel unpacked there: pip's modules
+    get cached bytecode, which a zip cannot hold, and an install takes about a third of the time.
+    """
+    wheel = pip_wheel(python_short)
+    if unpacked is not None:
+        try:
+            return [python_executable, str(unpack_wheel(wheel, unpacked) / "pip")]
+        except OSError as exc:  # a read-only or full cache: the zip still works, only slower
+            log.debug("could not unpack %s into %s: %s", wheel, unpacked, exc)
+    return [python_executable, os.path.join(wheel, "pip")]
+
+
+def unpack_wheel(wheel: str, folder: Path) -> Path:
+    """`folder/<wheel file name>/`, the wheel unpacked there once; concurrent callers are safe.
+
+    The wheel is unpacked into a temporary folder beside it and renamed into place: the rename is
+    atomic, so the folder either does not exist or is whole. A loser of the race drops its copy.
+    """
+    dest = folder / os.path.basename(wheel)
+    if dest.is_dir():
+        return dest
+    import tempfile
+    import zipfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    temp = tempfile.mkdtemp(prefix=f".{dest.name}.", dir=folder)
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(temp)
+        try:
+            os.rename(temp, dest)
+        except OSError:
+            if not dest.is_dir():
+                raise
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    return dest
+
+
+def pip_command(
+    python: str, python_short: str, unpacked: Path | None, subcommand: str, sources: Sources, verbosity: int
+) -> list[str]:
+    """The argv of one pip subcommand run by `python`, with the sources and reprorun's usual flags."""
+    argv = [*pip_argv(python, python_short, unpacked), subcommand, "--no-input", "--disable-pip-version-check"]
+    argv += sources.pip_args()
+    if verbosity <= 0:
+        argv.append("--quiet")
+    return argv
+
+
+def pip_environment() -> dict[str, str]:
+    """The environment pip runs in: nothing that would make it install or resolve elsewhere."""
+    # An env's pip must not see a surrounding virtualenv or PYTHONPATH, or it installs elsewhere.
+    # PYTHONDONTWRITEBYTECODE would leave the unpacked pip without bytecode: every build would
+    # compile pip's modules again (it changes nothing else: pip compiles what it installs itself).
+    return processes.environ(PYTHONPATH=None, VIRTUAL_ENV=None, PIP_REQUIRE_VIRTUALENV=None,
+                             PIP_USER=None, PYTHONNOUSERSITE="1", PYTHONDONTWRITEBYTECODE=None)  # fmt: skip
+
+
+class PipBackend:
+    """virtualenv creates the env without seeding pip; the embedded pip installs from outside."""
+
+    name = "pip"
+
+    def __init__(self, unpacked: Path | None = None, store: Path | None = None) -> None:
+        self.unpacked = unpacked  # where pip's wheel is unpacked (see `pip_argv`)
+        self.store = store  # the content store (store.py), if files are to be shared
+
+    def build(
+        self, dest: Path, interpreter: Interpreter, request: InstallRequest | None, app_data: Path, verbosity: int
+    ) -> int:
+        """virtualenv, then pip without compiling, then the store, then the bytecode (_compile.py)."""
+        self.create(dest, interpreter, app_data, verbosity)
+        if request is None:
+            return 0
+        installed = self.install(dest, interpreter, request, verbosity)
+        if self.store is not None:
+            from reprorun.envs import store
+
+            store.share(self.store, dest / "lib")
+        compile_env(dest)
+        return installed
+
+    def create(self, dest: Path, interpreter: Interpreter, app_data: Path, verbosity: int) -> None:
+        """Create the env with virtualenv (imported here: only a build pays for it)."""
+        from virtualenv import cli_run
+
+        args = [str(dest), "--python", interpreter.executable, "--no-seed", "--no-periodic-update",
+                "--app-data", str(app_data), "--no-vcs-ignore", "--quiet"]  # fmt: skip
+        try:
+            cli_run(args, setup_logging=False)
+        except (OSError, RuntimeError) as exc:  # no interpreter, a failed probe, a full disk
+            raise BuildError(f"could not create the environment with virtualenv: {exc}") from None
+
+    def install(self, dest: Path, interpreter: Interpreter, request: InstallRequest, verbosity: int) -> int:
+        """Install with pip run by the env's own interpreter; return the number installed.
+
+        Without bytecode: `compile_env` writes it afterwards, on every core (see _compile.py).
+        """
+        argv = pip_command(str(env_python(dest)), interpreter.short, self.unpacked, "install", request.sources,
+                           verbosity)  # fmt: skip
+        argv += ["--no-compile", "--no-warn-script-location"]
+        if request.report is not None:
+            argv += ["--report", str(request.report)]
+        argv += requirement_args(dest, request)
+        result = processes.run(argv, env=pip_environment(), stream=verbosity > 0)
+        if result.returncode != 0:
+            raise install_error(request.requirements, result)
+        return _count_report(request.report)
+
+
+def compile_env(dest: Path) -> None:
+    """Compile the env's modules to bytecode as pip would, in parallel (see _compile.py)."""
+    # The folders are given: with -S (a faster start) a Python before 3.11 would not even know
+    # that it runs in a venv, which its `site` module finds out.
+    folders = [str(path) for path in site_packages(dest)]
+    if not folders:
+        return
+    result = processes.run([str(env_python(dest)), "-S", COMPILE_HELPER, *folders], env=pip_environment())
+    if result.returncode != 0 or result.stderr:
+        log.debug("compiling the env's modules: exit %d\n%s", result.returncode, result.tail(6))
+
+
+def _count_report(report: Path | None) -> int:
+    if report is None:
+        return 0
+    import json
+
+    try:
+        return len(json.loads(report.read_text("utf-8")).get("install", []))
+    except (OSError, ValueError):
+        return 0
