@@ -21,34 +21,17 @@ from reprorun.envs import build, keys
 from reprorun.envs.cache import Cache, root
 from reprorun.envs.interpreters import frozen_for_mismatch
 from reprorun.options import Options
-from reprorun.script import metadata, source
+from reprorun.script import metadata
+from reprorun.script.loading import load, tell
 from reprorun.script.metadata import Metadata
 from reprorun.script.source import Source
+
+__all__ = ["Located", "Prepared", "infer_from", "load", "locate", "prepare", "show_block", "tell"]
 
 if TYPE_CHECKING:
     from reprorun.script.infer import Inference
 
 log = logging.getLogger("reprorun")
-
-
-def tell(meta: Metadata, path: str) -> Metadata:
-    """Tell the user (stderr) of every notice the parser gave; return the metadata."""
-    for notice in meta.notices:
-        log.warning("%s:%d: %s", path, notice.line, notice.message)
-        if notice.hint:
-            log.warning("hint: %s", notice.hint)
-    return meta
-
-
-def load(path: str) -> tuple[Source, Metadata]:
-    """Read and parse a script (for a notebook: its first code cell), telling the user of notices."""
-    script = source.read(path)
-    text = script.text
-    if path.endswith(".ipynb"):  # the block sits in the first code cell (the layout juv uses)
-        from reprorun.script import notebooks
-
-        text = notebooks.first_code_cell_source(text, path)
-    return script, tell(metadata.parse(text, path), path)
 
 
 @dataclass(frozen=True)

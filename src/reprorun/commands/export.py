@@ -15,9 +15,9 @@ from reprorun.options import Options
 
 def _slurm(script: str, options: Options) -> str:
     """The batch script `reprorun submit --dry-run SCRIPT` prints (DESIGN §6)."""
-    from reprorun.commands import submit
+    from reprorun.cluster import submission
 
-    return submit.plan(submit.Request(script), options, build=False).text
+    return submission.plan(submission.Request(script), options, build=False).text
 
 
 FORMATS: dict[str, Callable[[str, Options], str]] = {

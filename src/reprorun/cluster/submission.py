@@ -1,0 +1,139 @@
+"""Working out a Slurm submission: check the request, find or build the env, render the batch script.
+
+Shared by `reprorun submit` (which then snapshots and submits) and `reprorun export --format
+slurm` (which prints the same batch script); nothing here writes a file or calls sbatch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from reprorun import matrix
+from reprorun.cluster import batch as batchmod
+from reprorun.cluster import snapshot as snapmod
+from reprorun.envs import build as envs
+from reprorun.envs import cache as cachemod
+from reprorun.envs import keys
+from reprorun.errors import UsageError
+from reprorun.options import Options
+from reprorun.script.loading import load
+
+log = logging.getLogger("reprorun")
+
+NODE_LOCAL = ("/tmp", "/var/tmp", "/dev/shm", "/run")  # noqa: S108 - paths to warn about, not to use
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to submit: the script, its arguments, and how the job is shaped."""
+
+    script: str
+    args: tuple[str, ...] = ()
+    includes: tuple[str, ...] = ()
+    snapshot_dir: str | None = None
+    sbatch: tuple[str, ...] = ()
+    array: str | None = None
+    each: str | None = None
+    sources_on_command_line: tuple[str, ...] = ()  # --index-url ... as given, passed on to the tasks
+
+
+@dataclass(frozen=True)
+class Job:
+    """A submission worked out: the env, the snapshot, and the batch script's text."""
+
+    spec: envs.Spec
+    env: envs.Env | None  # None for a dry run whose env is not built yet
+    cache: cachemod.Cache
+    script_text: str
+    snapshot: snapmod.Snapshot
+    batch: batchmod.Batch
+    text: str
+    warm: bool  # whether the tasks' command can take the warm path (no package-source options)
+
+    @property
+    def batch_file(self) -> Path:
+        """Where the batch script is kept: beside the snapshot, named by its content."""
+        return self.snapshot.folder / f"batch-{hashlib.sha256(self.text.encode()).hexdigest()[:12]}.sh"
+
+
+def plan(request: Request, options: Options, build: bool) -> Job:
+    """Check the request, find (or build) the env, and write the batch script's text (nothing on disk)."""
+    if request.script == "-":
+        raise UsageError("submit needs a script file, not standard input")
+    task_args = _task_args(request)
+    sbatch_options = _array_options(request, None if task_args is None else len(task_args))
+    for arg in sbatch_options:
+        batchmod.quote(arg)  # a line break in an option: an error now, not a broken batch script
+    cache = cachemod.Cache(cachemod.root(options))
+    snapshot_root = request.snapshot_dir or str(cache.path / "snapshots")
+    for what, path in (("cache", str(cache.path)), ("snapshot folder", snapshot_root)):
+        if os.path.abspath(path).startswith(tuple(p + "/" for p in NODE_LOCAL)):
+            log.warning("the %s %s is on a node-local path: compute nodes will not see it "
+                        "(put it on a shared file system: --cache-dir, --snapshot-dir)", what, path)  # fmt: skip
+    problem = None if not build else snapmod.writable(snapshot_root)
+    if problem:
+        raise UsageError(f"the snapshot folder {snapshot_root} cannot be written: {problem}",
+                         hint="choose one on a shared file system you can write: --snapshot-dir DIR")  # fmt: skip
+    script, meta = load(request.script)
+    directives = batchmod.directives(script.text, request.script)
+    for line in batchmod.ignored(script.text):
+        log.warning("%s:%d: this #SBATCH line comes after the first command; sbatch (and so reprorun) ignores it",
+                    request.script, line)  # fmt: skip
+    files = snapmod.collect(request.script, script.data, request.includes)
+    snapshot = snapmod.locate(snapshot_root, request.script, files)
+    script_dir = os.path.dirname(os.path.abspath(request.script))
+    spec = envs.spec_for(meta, options, cache, script_dir)
+    env = envs.ensure(cache, spec, options, request.script) if build else None
+    key = env.key if env is not None else keys.digest(spec.document())
+    # The tasks name the interpreter itself: on a compute node PATH may differ, the choice may not.
+    task_options = replace(options, python=spec.interpreter.executable, offline=True, refresh=False)
+    task_spec = envs.spec_for(meta, task_options, cache, str(snapshot.script.parent))
+    if keys.digest(task_spec.document()) != key:
+        raise UsageError(
+            f"{request.script}: from the snapshot, the block would ask for another environment than here",
+            hint="a relative find-links path in the block? make it absolute, or give it with --find-links",
+        )
+    command = (*_reprorun_command(), "--offline", "--python", spec.interpreter.executable,
+               *request.sources_on_command_line)  # fmt: skip
+    batch = batchmod.Batch(
+        source=request.script, snapshot=str(snapshot.script), folder=str(snapshot.folder), command=command,
+        cache_root=str(cache.path), env_key=key, script_directives=tuple(directives), options=tuple(sbatch_options),
+        args=request.args, task_args=task_args,
+    )  # fmt: skip
+    warm = not request.sources_on_command_line
+    return Job(spec, env, cache, script.text, snapshot, batch, batchmod.render(batch), warm)
+
+
+def _array_options(request: Request, rows: int | None) -> list[str]:
+    """The sbatch options of the command line: the array (--array, or one task per --each row), --sbatch."""
+    if rows is not None and request.array:
+        raise UsageError("--each makes the array (one task per row); it cannot be combined with --array")
+    array = request.array if rows is None else f"0-{rows - 1}"
+    return [*([f"--array={array}"] if array else []), *request.sbatch]
+
+
+def _task_args(request: Request) -> tuple[tuple[str, ...], ...] | None:
+    """Each array task's arguments (--each), every placeholder checked before anything runs."""
+    if not request.each:
+        return None
+    rows = matrix.read_rows(request.each)
+    tasks = tuple(tuple(matrix.fill(arg, row, task) for arg in request.args) for task, row in enumerate(rows))
+    for task, args in enumerate(tasks):
+        if any("\0" in arg for arg in args):
+            raise UsageError(f"{request.each}: row {task + 1}: a value holds a NUL character, which no argument can")
+    return tasks
+
+
+def _reprorun_command() -> tuple[str, ...]:
+    """How a task starts this very reprorun: the `reprorun` script beside our interpreter, or -m."""
+    beside = os.path.join(os.path.dirname(sys.executable), "reprorun")
+    if os.path.isfile(beside) and os.access(beside, os.X_OK):
+        return (beside,)
+    return (sys.executable, "-m", "reprorun")
+
+
