@@ -17,7 +17,8 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-from reprorun import freeze, metadata  # noqa: E402
+from reprorun.freeze import pins, resolve, writeback  # noqa: E402
+from reprorun.script import metadata  # noqa: E402
 from wheelhouse import build_wheelhouse  # noqa: E402
 
 FROZEN_FOR = "cpython-3.11.7-manylinux_2_36_x86_64"
@@ -25,7 +26,7 @@ HASHES = {"extras", "comments_tools", "second_freeze"}
 
 
 def trimmed(report: dict) -> dict:
-    """Only what `freeze.from_report` reads, without machine-specific paths."""
+    """Only what `resolve.from_report` reads, without machine-specific paths."""
     items = []
     for item in report["install"]:
         sha = item["download_info"].get("archive_info", {}).get("hashes", {}).get("sha256")
@@ -51,14 +52,14 @@ def main() -> None:
         for case in sorted(p for p in HERE.iterdir() if p.is_dir() and p.name != "second_freeze"):
             text = (case / "before.txt").read_bytes().decode()
             meta = metadata.parse(text)
-            plan = freeze.plan(meta, hashes=case.name in HASHES)
+            plan = pins.plan(meta, hashes=case.name in HASHES)
             out = Path(folder) / "report.json"
             subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "-q",
                             "--no-index", "--find-links", str(house), "--report", str(out), *plan.requested],
                            check=True, env={**os.environ, "PIP_CONFIG_FILE": os.devnull})
             report = trimmed(json.loads(out.read_text()))
             (case / "report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
-            after = freeze.render(text, meta, plan, freeze.from_report(report, plan.requested), FROZEN_FOR)
+            after = writeback.render(text, meta, plan, resolve.from_report(report, plan.requested), FROZEN_FOR)
             (case / "after.txt").write_bytes(after.encode())
     second = HERE / "second_freeze"
     second.mkdir(exist_ok=True)

@@ -70,7 +70,7 @@ def plan(request: Request, options: Options, build: bool) -> Job:
     for arg in sbatch_options:
         batchmod.quote(arg)  # a line break in an option: an error now, not a broken batch script
     cache = cachemod.Cache(cachemod.root(options))
-    snapshot_root = request.snapshot_dir or str(cache.path / "snapshots")
+    snapshot_root = request.snapshot_dir or str(cache.snapshots)
     for what, path in (("cache", str(cache.path)), ("snapshot folder", snapshot_root)):
         if os.path.abspath(path).startswith(tuple(p + "/" for p in NODE_LOCAL)):
             log.warning("the %s %s is on a node-local path: compute nodes will not see it "

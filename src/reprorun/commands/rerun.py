@@ -115,7 +115,7 @@ def _spec(recorded: dict[str, Any], options: Options) -> tuple[Any, Any]:
     """The environment of the record: its pins, hashes, Python version and package sources."""
     from reprorun.envs.build import Spec
     from reprorun.envs.cache import Cache, root
-    from reprorun.envs.installers import sources_for
+    from reprorun.envs.installers.sources import sources_for
     from reprorun.envs.interpreters import choose
     from reprorun.script.metadata import Settings
 

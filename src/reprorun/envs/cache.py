@@ -61,6 +61,7 @@ class Cache:
         self.pip = path / layout.PIP
         self.store = path / layout.STORE
         self.stdin = path / layout.STDIN
+        self.snapshots = path / layout.SNAPSHOTS
 
     def prepare(self) -> None:
         """Create the root and its folders, tagged so backup tools skip it."""

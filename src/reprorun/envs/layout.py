@@ -22,6 +22,7 @@ path. docs/cache.md describes the same layout for people.
     pip/<wheel name>/          virtualenv's embedded pip wheel, unpacked once
     store/                     the content store (files shared between pip-built envs)
     stdin/<sha>.py             scripts read from standard input
+    snapshots/                 reprorun submit: content-addressed snapshots and batch scripts
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ TAG = """Signature: 8a477f597d28d172789f06886806bc55
 """
 ENVS, KEYS, LOCKS, INDEX, USED = "envs", "keys", "locks", "index", "used"
 INTERPRETERS, APP_DATA, PIP, STORE, STDIN = "interpreters", "virtualenv", "pip", "store", "stdin"
+SNAPSHOTS = "snapshots"  # reprorun submit's default snapshot root
 FOLDERS = (ENVS, KEYS, LOCKS, INDEX, USED)  # created with the root; the others on first use
 
 _config: tuple[str, str | None] | None = None  # (path, text) of the configuration file, read once

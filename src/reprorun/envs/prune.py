@@ -322,7 +322,7 @@ def _sweep(cache: Cache, report: Report, dry_run: bool, everything: bool) -> Non
             in_use_elsewhere(cache, build)  # drop markers of runs that ended
     for name in _listing(cache.index):
         report.swept += _sweep_index(cache, cache.index / name, everything)
-    report.swept += store.sweep(cache.path / "store")  # files no env links to any more
+    report.swept += store.sweep(cache.store)  # files no env links to any more
     if everything:
         for folder in (cache.interpreters, cache.app_data, cache.pip, cache.stdin, cache.store):
             shutil.rmtree(folder, ignore_errors=True)
