@@ -8,9 +8,12 @@ path imports it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from reprorun.envs import layout
+
+TYPE_CHECKING = False  # typing's own flag costs an import of typing on the warm path
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # PYTHONHOME would point the env's interpreter at another installation's standard library;
 # __PYVENV_LAUNCHER__ (set by macOS framework builds) would make it report the launcher's
