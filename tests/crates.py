@@ -24,7 +24,7 @@ STATUSES = {"http://schema.org/CompletedActionStatus", "http://schema.org/Failed
 
 
 def records_in(folder: Path) -> list[Path]:
-    """The finished records in a folder (partial ones are hidden), oldest first."""
+    """The finished records in a folder (partial ones are hidden), by name."""
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 

@@ -145,7 +145,8 @@ def test_git_state_of_the_scripts_repository(run_reprorun, tmp_path):
     with path.open("a") as handle:
         handle.write("# edited\n")
     assert run_reprorun("--record", tmp_path / "runs", path).returncode == 0
-    clean, dirty = (check_crate(r)["git"] for r in records_in(tmp_path / "runs"))
+    made = sorted((check_crate(r) for r in records_in(tmp_path / "runs")), key=lambda f: f["run"]["start"])
+    clean, dirty = (f["git"] for f in made)
     assert clean == {"repository": str(repo), "commit": head, "branch": "main", "dirty": False, "changed": [],
                      "path": "s.py", "remote": "https://example.org/r.git"}  # fmt: skip
     assert dirty["dirty"] is True and dirty["changed"] == ["s.py"] and dirty["commit"] == head
@@ -221,7 +222,8 @@ def test_unwritable_record_folder_is_a_warning_and_keeps_the_status(run_reprorun
         import os, shutil, sys
         runs = {str(vanishing)!r}
         for name in os.listdir(runs):
-            shutil.rmtree(os.path.join(runs, name))
+            path = os.path.join(runs, name)
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
         open(os.path.join(runs, "x"), "w").close()
         print('ran')
         sys.exit(5)
@@ -229,7 +231,7 @@ def test_unwritable_record_folder_is_a_warning_and_keeps_the_status(run_reprorun
     result = run_reprorun("--record", vanishing, late)
     assert (result.returncode, result.stdout) == (5, "ran\n"), result.stderr
     assert "reprorun: warning: could not write the run record" in result.stderr
-    assert os.listdir(vanishing) == ["x"]
+    assert [n for n in os.listdir(vanishing) if not n.startswith(".python-builds")] == ["x"]  # no half record
 
 
 def test_stdin_script_is_recorded(run_reprorun, tmp_path):
@@ -260,3 +262,27 @@ def test_unrecorded_run_imports_no_records_module(tmp_path, reprorun_exe):
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "import time:" in line}
     assert "reprorun.records.command" in imported  # where records go is looked up ...
     assert not {"reprorun.records.recorder", "reprorun.records.supervise"} & imported  # ... no more
+
+
+def test_recorded_run_of_a_cached_env_starts_without_the_command_line(tmp_path, reprorun_exe):
+    """The recorded warm start (records/fast.py): same record as the full path, none of its imports."""
+    path = script(tmp_path, "s.py", ["alpha"], "import alpha, sys\nprint(alpha.__version__, sys.argv[1:])\n")
+    env = {**os.environ, **PIP}
+    runs = tmp_path / "runs"
+    full = subprocess.run([str(reprorun_exe), "--record", str(runs), str(path), "x"], env=env, capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    assert "creating an environment" in full.stderr  # built: the full path
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "reprorun", "--record", str(runs),
+                             "--outputs", str(tmp_path / "none"), str(path), "x"], env=env, capture_output=True,
+                            text=True, check=True)  # fmt: skip
+    assert result.stdout == full.stdout == "2.0 ['x']\n"
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "import time:" in line}
+    assert "reprorun.records.fast" in imported
+    heavy = {"reprorun.cli", "argparse", "packaging", "tomllib", "tomli", "platformdirs", "dataclasses", "uuid"}
+    assert not imported & heavy, imported & heavy
+    assert "reprorun: run recorded in" in result.stderr
+    first, second = sorted((check_crate(r) for r in records_in(runs)), key=lambda f: f["run"]["start"])
+    for key in ("script", "env", "python", "packages", "machine", "variables", "git", "slurm", "gpus"):
+        assert first[key] == second[key], key
+    assert first["run"]["argv"] == second["run"]["argv"] == ["x"]
+    assert second["outputs-paths"] == [str(tmp_path / "none")]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -144,4 +143,4 @@ def test_rerun_errors(run_reprorun, tmp_path):
     assert "does not match the sha256 the record names" in tampered.stderr
     by_id = run_reprorun("rerun", old.name, env={"REPRORUN_RECORD": str(tmp_path / "runs")})
     assert by_id.returncode == 2 and "does not match" in by_id.stderr  # found by its id in the configured folder
-    assert os.listdir(tmp_path / "runs") == [old.name]
+    assert records_in(tmp_path / "runs") == [old]

@@ -13,6 +13,10 @@ def main() -> None:
         from reprorun.launch.warm import try_exec
 
         try_exec(argv)
+        if os.environ.get("REPRORUN_RECORD") or any(arg.startswith("--record") for arg in argv):
+            from reprorun.records.fast import try_recorded
+
+            try_recorded(argv)  # a recorded run of a cached env: exits when it could run it
     from reprorun.cli import main as cli_main
 
     sys.exit(cli_main(argv))

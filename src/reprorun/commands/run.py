@@ -35,7 +35,7 @@ def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Opti
     stdin_copy = None
     if script.is_stdin:
         stdin_copy = execute.keep_stdin_source(cache.stdin, script.data)
-    elif warm.eligible(ns) and record is None and not path.endswith(".ipynb"):
+    elif warm.eligible(ns) and not path.endswith(".ipynb"):  # recorded runs start warm too (records/fast.py)
         warm.record(cache.path, script.text, path, options.python, env.key, found.spec.interpreter.executable)
     if path.endswith(".ipynb"):
         argv = _notebook_argv(env, script, path, args, ns.cells)

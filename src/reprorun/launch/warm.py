@@ -36,41 +36,15 @@ _VALUED = {"--python", "--cache-dir"}
 def try_exec(argv: list[str]) -> None:
     """Exec the script if its env is known and intact; otherwise return and let the CLI work."""
     if os.environ.get("REPRORUN_RECORD", "").strip():
-        return  # a recorded run keeps a parent (records/supervise.py): the full path does it
-    try:
-        parsed = _parse(argv)
-        if parsed is None:
-            return
-        python_request, cache_dir, script, args = parsed
-        config = config_text()
-        root = cache_dir or os.environ.get("REPRORUN_CACHE_DIR") or configured_root(config) or layout.default_root()
-        if not root:
-            return
-        with open(script, "rb") as handle:
-            text = handle.read().decode("utf-8")
-        block = block_text(text)
-        if block is None:
-            return
-        entry = layout.read_lines(layout.index_entry(root, fingerprint(block, script, python_request, config)))
-        if entry is None or len(entry) != 4:
-            return
-        key, interpreter, size, mtime = entry
-        info = os.stat(interpreter)
-        if str(info.st_size) != size or str(info.st_mtime_ns) != mtime:
-            return  # the interpreter was upgraded in place: the full path re-probes it
-        build = layout.published(root, key)
-        if build is None:
-            return
-        env = layout.env_dir(root, build)
-        if not layout.looks_complete(env):
-            return  # missing or truncated: the full path repairs it
-        from reprorun.envs.locks import hold_and_verify
-
-        if not hold_and_verify(root, build):
-            return  # pruned between the look-up and the lock
-        layout.touch(layout.last_use(root, build))
-    except (OSError, ValueError, UnicodeDecodeError):
+        return  # a recorded run keeps a parent (records/supervise.py; its warm start: records/fast.py)
+    parsed = _parse(argv)
+    if parsed is None:
         return
+    python_request, cache_dir, script, args = parsed
+    found = find(python_request, cache_dir, script)
+    if found is None:
+        return
+    env = found[1]
     python = layout.env_python(env)
     from reprorun.launch import inprocess
 
@@ -80,6 +54,44 @@ def try_exec(argv: list[str]) -> None:
         os.execve(python, [python, script, *args], activate.variables(env))
     except OSError:
         return  # an env damaged by hand: the full path rebuilds it
+
+
+def find(python_request: str | None, cache_dir: str | None, script: str) -> tuple[str, str, str, str] | None:
+    """(cache root, env folder, key, script text) when the script's env is known and intact, held for
+    the run (its use lock); None at the first doubt. The recorded warm start (records/fast.py) uses it too."""
+    try:
+        config = config_text()
+        if "record" in config.partition("\0")[2]:
+            return None  # maybe `record = ...`: every run is recorded, as only the full path knows
+        root = cache_dir or os.environ.get("REPRORUN_CACHE_DIR") or configured_root(config) or layout.default_root()
+        if not root:
+            return None
+        with open(script, "rb") as handle:
+            text = handle.read().decode("utf-8")
+        block = block_text(text)
+        if block is None or "record" in block:
+            return None  # maybe `[tool.reprorun] record`: likewise
+        entry = layout.read_lines(layout.index_entry(root, fingerprint(block, script, python_request, config)))
+        if entry is None or len(entry) != 4:
+            return None
+        key, interpreter, size, mtime = entry
+        info = os.stat(interpreter)
+        if str(info.st_size) != size or str(info.st_mtime_ns) != mtime:
+            return None  # the interpreter was upgraded in place: the full path re-probes it
+        build = layout.published(root, key)
+        if build is None:
+            return None
+        env = layout.env_dir(root, build)
+        if not layout.looks_complete(env):
+            return None  # missing or truncated: the full path repairs it
+        from reprorun.envs.locks import hold_and_verify
+
+        if not hold_and_verify(root, build):
+            return None  # pruned between the look-up and the lock
+        layout.touch(layout.last_use(root, build))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return root, env, key, text
 
 
 def _parse(argv: list[str]) -> tuple[str | None, str | None, str, list[str]] | None:

@@ -103,7 +103,7 @@ def run_recorded(
     if recording is None:
         return None
     status = recording.run()
-    return status, recording.final if recording.final.is_dir() else None
+    return status, Path(recording.final) if os.path.isdir(recording.final) else None
 
 
 def supervisor(folder: str, script: Source, meta: Metadata, spec: Spec, env: Env, args: list[str],

@@ -7,11 +7,11 @@ that cannot be read is left out (or said to be unknown), it never fails the run 
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import subprocess
 from collections.abc import Mapping
 from typing import Any
+
+# A recorded warm start (records/fast.py) loads this module: `re` and `subprocess` are imported
+# only where a repository or nvidia-smi is found.
 
 # Variables that change what a script computes (threads, devices, seeds, locale, determinism
 # switches). Names, then prefixes; a secret-looking name is dropped even when it matches.
@@ -26,8 +26,8 @@ PREFIXES = (
     "OMP_", "MKL_", "KMP_", "OPENBLAS_", "GOTO_", "BLIS_", "CUDA_", "CUBLAS_", "CUDNN_", "NCCL_", "TF_",
     "TORCH_", "PYTORCH_", "XLA_", "JAX_", "NUMBA_", "SLURM_",
 )  # fmt: skip
-SECRET = re.compile(r"TOKEN|SECRET|PASS|KEY|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|SIGNATURE|CERT",
-                    re.IGNORECASE)  # fmt: skip
+SECRET = ("TOKEN", "SECRET", "PASS", "KEY", "CREDENTIAL", "AUTH", "COOKIE", "SESSION", "PRIVATE", "SIGNATURE",
+          "CERT")  # fmt: skip
 SLURM = {
     "job": "SLURM_JOB_ID", "array-job": "SLURM_ARRAY_JOB_ID", "array-task": "SLURM_ARRAY_TASK_ID",
     "step": "SLURM_STEP_ID", "procid": "SLURM_PROCID", "job-name": "SLURM_JOB_NAME",
@@ -40,7 +40,7 @@ def variables(environ: Mapping[str, str]) -> dict[str, str]:
     return {
         name: value
         for name, value in sorted(environ.items())
-        if (name in VARIABLES or name.startswith(PREFIXES)) and not SECRET.search(name)
+        if (name in VARIABLES or name.startswith(PREFIXES)) and not any(word in name.upper() for word in SECRET)
     }
 
 
@@ -73,9 +73,12 @@ def slurm(environ: Mapping[str, str]) -> dict[str, str]:
 
 def gpus(timeout: float = 10) -> list[dict[str, str]] | None:
     """The GPUs `nvidia-smi` lists (name, driver, CUDA version, memory, uuid); None without it."""
-    tool = shutil.which("nvidia-smi")
+    tool = which("nvidia-smi")
     if tool is None:
         return None
+    import re
+    import subprocess
+
     fields = ("name", "driver_version", "memory.total", "uuid")
     try:
         listed = _output([tool, f"--query-gpu={','.join(fields)}", "--format=csv,noheader"], timeout)
@@ -102,7 +105,9 @@ def git(path: str, timeout: float = 10) -> dict[str, Any] | None:
         if parent == root:
             return None  # no repository: no git process at all
         root = parent
-    tool = shutil.which("git")
+    tool = which("git")
+    import subprocess
+
     if tool is None:
         return {"repository": root, "commit": "unknown", "error": "git is not installed"}
     argv = [tool, "-C", folder, "status", "--porcelain=v2", "--branch", "--untracked-files=no"]
@@ -129,8 +134,19 @@ def git(path: str, timeout: float = 10) -> dict[str, Any] | None:
     return facts
 
 
+def which(name: str) -> str | None:
+    """The executable `name` on PATH (shutil.which without loading shutil)."""
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        path = os.path.join(folder or ".", name)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
 def _remote(root: str) -> str | None:
     """`remote.origin.url` from .git/config, without user names or tokens in it."""
+    import re
+
     try:
         with open(os.path.join(root, ".git", "config"), encoding="utf-8") as handle:
             text = handle.read()
@@ -141,6 +157,8 @@ def _remote(root: str) -> str | None:
 
 
 def _output(argv: list[str], timeout: float, env: Mapping[str, str] | None = None) -> str:
+    import subprocess
+
     completed = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=True,
                                stdin=subprocess.DEVNULL, env=None if env is None else dict(env))  # fmt: skip
     return completed.stdout

@@ -6,9 +6,16 @@ file and no reading; after it, a file that is new or whose size or mtime moved i
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Iterator
+
+try:  # the builtin sha256 costs far less to import than hashlib's OpenSSL binding (as in launch/warm.py)
+    from _sha2 import sha256  # type: ignore[import-not-found]  # Python >= 3.12
+except ImportError:  # pragma: no cover - depends on the Python version
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:
+        from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
 Snapshot = dict[str, tuple[int, int]]
 
@@ -42,11 +49,16 @@ def changed(before: Snapshot, paths: Iterable[str]) -> list[dict[str, object]]:
 
 def sha256_of(path: str) -> str:
     """The sha256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
+    digest = sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    return str(digest.hexdigest())
+
+
+def sha256_of_bytes(data: bytes) -> str:
+    """The sha256 of bytes in memory."""
+    return str(sha256(data).hexdigest())
 
 
 def _files(paths: Iterable[str]) -> Iterator[str]:

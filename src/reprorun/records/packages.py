@@ -9,9 +9,8 @@ lists exactly one for the package (the installer verified it). What is not known
 from __future__ import annotations
 
 import json
-import re
+import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 UNKNOWN = "unknown"
@@ -19,14 +18,21 @@ REPORT = "reprorun-install.json"
 
 
 def canonical(name: str) -> str:
-    """The PEP 503 normalized form of a distribution name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """The PEP 503 normalized form of a distribution name (runs of `-_.` become one `-`)."""
+    out: list[str] = []
+    for char in name.lower():
+        if char in "-_.":
+            if not out or out[-1] != "-":
+                out.append("-")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
-def distributions(env: Path, block_hashes: Mapping[str, Sequence[str]] | None = None) -> list[dict[str, Any]]:
+def distributions(env: str, block_hashes: Mapping[str, Sequence[str]] | None = None) -> list[dict[str, Any]]:
     """Every distribution installed in the env, sorted by name, as JSON-ready dictionaries."""
     hashes = {canonical(name): list(values) for name, values in (block_hashes or {}).items()}
-    reported = _from_report(env / REPORT)
+    reported = _from_report(os.path.join(env, REPORT))
     found: list[dict[str, Any]] = []
     for name, version, folder in _installed(env):
         dist = reported.get(canonical(name)) or {"source": UNKNOWN, "sha256": UNKNOWN}
@@ -36,7 +42,7 @@ def distributions(env: Path, block_hashes: Mapping[str, Sequence[str]] | None = 
             allowed = [h.partition(":")[2] for h in hashes.get(canonical(name), []) if h.startswith("sha256:")]
             if len(allowed) == 1:
                 dist["sha256"] = allowed[0]
-        installer = _read(folder / "INSTALLER").strip() or UNKNOWN
+        installer = _read(os.path.join(folder, "INSTALLER")).strip() or UNKNOWN
         found.append({"name": name, "version": version, "installer": installer, **dist})
     return sorted(found, key=lambda d: canonical(d["name"]))
 
@@ -70,11 +76,11 @@ def _toml(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a TOML basic string
 
 
-def _installed(env: Path) -> list[tuple[str, str, Path]]:
-    seen: dict[str, tuple[str, str, Path]] = {}
-    for folder in sorted({p.resolve() for p in env.glob("lib*/python*/site-packages/*.dist-info")}):
+def _installed(env: str) -> list[tuple[str, str, str]]:
+    seen: dict[str, tuple[str, str, str]] = {}
+    for folder in sorted(_dist_infos(env)):
         name = version = ""
-        for line in _read(folder / "METADATA").splitlines():
+        for line in _read(os.path.join(folder, "METADATA")).splitlines():
             if not line.strip():
                 break
             key, _, value = line.partition(":")
@@ -87,9 +93,28 @@ def _installed(env: Path) -> list[tuple[str, str, Path]]:
     return list(seen.values())
 
 
-def _from_report(path: Path) -> dict[str, dict[str, Any]]:
+def _dist_infos(env: str) -> set[str]:
+    """The real paths of `lib*/python*/site-packages/*.dist-info` (lib64 is often a link to lib)."""
+    found: set[str] = set()
+    for lib in ("lib", "lib64"):
+        try:
+            versions = [v for v in os.listdir(os.path.join(env, lib)) if v.startswith("python")]
+        except OSError:
+            continue
+        for version in versions:
+            site = os.path.join(env, lib, version, "site-packages")
+            try:
+                names = os.listdir(site)
+            except OSError:
+                continue
+            found.update(os.path.realpath(os.path.join(site, n)) for n in names if n.endswith(".dist-info"))
+    return found
+
+
+def _from_report(path: str) -> dict[str, dict[str, Any]]:
     try:
-        report = json.loads(path.read_text("utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            report = json.load(handle)
     except (OSError, ValueError):
         return {}
     found = {}
@@ -105,9 +130,10 @@ def _from_report(path: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _direct_url(folder: Path) -> dict[str, str]:
+def _direct_url(folder: str) -> dict[str, str]:
     try:
-        info = json.loads((folder / "direct_url.json").read_text("utf-8"))
+        with open(os.path.join(folder, "direct_url.json"), encoding="utf-8") as handle:
+            info = json.load(handle)
     except (OSError, ValueError):
         return {}
     found = {"source": str(info.get("url", UNKNOWN))}
@@ -122,9 +148,10 @@ def _hash_field(value: str) -> str | None:
     return digest if algorithm == "sha256" and digest else None
 
 
-def _read(path: Path) -> str:
+def _read(path: str) -> str:
     try:
-        return path.read_text("utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
     except OSError:
         return ""
 

@@ -7,75 +7,77 @@ and the script's own exit status is passed through all the same.
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
-import hashlib
 import json
 import logging
 import os
-import re
-import secrets
-import shlex
-import shutil
 import signal
 import sys
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from reprorun import __version__
 from reprorun.records import crate, facts, outputs, packages
 from reprorun.records.supervise import Child
 
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+# The recorded warm start (records/fast.py) loads this module: only what is cheap to import is
+# imported at the top (no dataclasses, pathlib, re, uuid, datetime, hashlib).
 log = logging.getLogger("reprorun")
 METADATA = "ro-crate-metadata.json"
 
 
-@dataclass(frozen=True)
 class Request:
     """Everything a recorded run needs to know from the run command."""
 
-    folder: str  # the records folder (created if missing)
-    script_path: str  # as given; "-" for standard input
-    script_data: bytes
-    block: str | None  # the raw `script` block, if any
-    args: tuple[str, ...]
-    child_argv: tuple[str, ...]
-    variables: dict[str, str]
-    env_key: str
-    env_path: str
-    key_document: dict[str, Any]
-    interpreter: dict[str, str]  # implementation, version, abi, platform, executable
-    block_hashes: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    outputs: tuple[str, ...] = ()
-    capture: bool = False
-    command: tuple[str, ...] = ()
-    based_on: dict[str, str] | None = None  # uuid, id and path of the record this run repeats
+    def __init__(
+        self, *, folder: str, script_path: str, script_data: bytes, block: str | None, args: tuple[str, ...],
+        child_argv: tuple[str, ...], variables: dict[str, str], env_key: str, env_path: str,
+        key_document: dict[str, Any], interpreter: dict[str, str], block_hashes: dict[str, tuple[str, ...]],
+        outputs: tuple[str, ...] = (), capture: bool = False, command: tuple[str, ...] = (),
+        based_on: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        self.folder = folder  # the records folder (created if missing)
+        self.script_path = script_path  # as given; "-" for standard input
+        self.script_data = script_data
+        self.block = block  # the raw `script` block, if any
+        self.args = args
+        self.child_argv = child_argv
+        self.variables = variables
+        self.env_key = env_key
+        self.env_path = env_path
+        self.key_document = key_document
+        self.interpreter = interpreter  # implementation, version, abi, platform, executable
+        self.block_hashes = block_hashes
+        self.outputs = outputs
+        self.capture = capture
+        self.command = command
+        self.based_on = based_on  # uuid, id and path of the record this run repeats
 
 
 def utc_stamp(moment: float) -> str:
     """ISO 8601 with milliseconds and an explicit +00:00 offset (the form the profile asks for)."""
-    return dt.datetime.fromtimestamp(moment, dt.timezone.utc).isoformat(timespec="milliseconds")
+    millis = int(moment * 1000) % 1000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{millis:03d}+00:00"
 
 
 def record_name(moment: float, script_path: str) -> str:
     """`20261130T120510Z-analysis-3f9a1c`: UTC time, script stem, a short random id."""
     stem = "stdin" if script_path == "-" else os.path.splitext(os.path.basename(script_path))[0]
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)[:40] or "script"
-    return f"{dt.datetime.fromtimestamp(moment, dt.timezone.utc):%Y%m%dT%H%M%SZ}-{stem}-{secrets.token_hex(3)}"
+    stem = "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "_" for c in stem)[:40] or "script"
+    return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(moment))}-{stem}-{os.urandom(3).hex()}"
 
 
 class Recording:
     """A run being recorded; `run()` returns the script's status (-N when a signal ended it)."""
 
-    def __init__(self, request: Request, partial: Path, name: str) -> None:
+    def __init__(self, request: Request, partial: str, name: str) -> None:
         self.request = request
-        self.partial = partial
+        self.partial = partial  # the record's folder while it is written
         self.name = name
-        self.final = partial.parent / name
+        self.final = os.path.join(os.path.dirname(partial), name)
         self.facts: dict[str, Any] = {}
         self.captured = False
 
@@ -86,12 +88,14 @@ class Recording:
         before = outputs.snapshot(request.outputs)
         streams: tuple[BinaryIO, BinaryIO] | None = None
         try:
-            (self.partial / "script").mkdir()
-            (self.partial / copy).write_bytes(request.script_data)
+            os.mkdir(os.path.join(self.partial, "script"))
+            with open(os.path.join(self.partial, copy), "wb") as handle:
+                handle.write(request.script_data)
             if request.capture:
-                streams = (open(self.partial / "stdout.txt", "wb"), open(self.partial / "stderr.txt", "wb"))  # noqa: SIM115
+                streams = (open(os.path.join(self.partial, "stdout.txt"), "wb"),  # noqa: SIM115
+                           open(os.path.join(self.partial, "stderr.txt"), "wb"))  # noqa: SIM115  # fmt: skip
         except OSError as exc:
-            log.warning("cannot write the run record in %s: %s", self.partial.parent, exc)
+            log.warning("cannot write the run record in %s: %s", os.path.dirname(self.partial), exc)
         self.captured = streams is not None
         start = time.time()
         child = Child(request.child_argv, request.variables, streams)
@@ -106,6 +110,8 @@ class Recording:
             self._write(copy, start, end, returncode, before)
         except (OSError, ValueError) as exc:
             log.warning("could not write the run record %s: %s", self.final, exc)
+            import shutil
+
             shutil.rmtree(self.partial, ignore_errors=True)
         else:
             log.info("run recorded in %s", self.final)
@@ -117,8 +123,9 @@ class Recording:
         found: dict[str, Any] = {"machine": facts.machine(), "slurm": facts.slurm(environ) or None,
                                  "gpus": facts.gpus(), "variables": facts.variables(environ)}  # fmt: skip
         found["git"] = None if request.script_path == "-" else facts.git(request.script_path)
-        found["packages"] = packages.distributions(Path(request.env_path), request.block_hashes)
-        found["python"] = {**request.interpreter, "build": _build(request.interpreter["executable"])}
+        found["packages"] = packages.distributions(request.env_path, request.block_hashes)
+        build = _build(request.interpreter["executable"], os.path.dirname(self.partial))
+        found["python"] = {**request.interpreter, "build": build}
         self.facts = found
 
     def _write(self, copy: str, start: float, end: float, returncode: int, before: outputs.Snapshot) -> None:
@@ -130,31 +137,30 @@ class Recording:
             item["name"] = os.path.relpath(str(item["path"]), cwd)
         facts_ = {
             **self.facts,
-            "run": {"id": self.name, "uuid": f"urn:uuid:{uuid.uuid4()}", "start": utc_stamp(start),
+            "run": {"id": self.name, "uuid": f"urn:uuid:{_uuid4()}", "start": utc_stamp(start),
                     "end": utc_stamp(end), "duration": round(end - start, 3), "argv": list(request.args),
                     "cwd": cwd, "user": _user(), "reprorun": __version__, "command": json.dumps(request.command),
-                    "command-line": shlex.join(["reprorun", *request.command]), "based-on": request.based_on},
+                    "command-line": " ".join(_quote(w) for w in ["reprorun", *request.command]),
+                    "based-on": request.based_on},
             "script": {"path": request.script_path if request.script_path == "-" else os.path.abspath(
                            request.script_path), "name": os.path.basename(copy), "copy": copy, "size": len(data),
-                       "sha256": hashlib.sha256(data).hexdigest(), "block": request.block},
+                       "sha256": outputs.sha256_of_bytes(data), "block": request.block},
             "env": {"key": request.env_key, "path": request.env_path, "document": request.key_document,
                     "installer": _installer(request.env_path)},
             "exit": ending(returncode), "outputs": made, "outputs-paths": [os.path.abspath(p) for p in request.outputs],
         }  # fmt: skip
         files = {"requirements": "requirements.txt", "env-key": "env-key.json"}
-        (self.partial / "requirements.txt").write_text(packages.requirements_text(facts_["packages"]), "utf-8")
-        (self.partial / "env-key.json").write_text(json.dumps(request.key_document, indent=2) + "\n", "utf-8")
+        _write_text(self.partial, "requirements.txt", packages.requirements_text(facts_["packages"]))
+        _write_text(self.partial, "env-key.json", json.dumps(request.key_document, indent=2) + "\n")
         lock = packages.pylock_text(facts_["packages"], request.interpreter["version"])
         if lock is not None:
-            (self.partial / "pylock.toml").write_text(lock, "utf-8")
+            _write_text(self.partial, "pylock.toml", lock)
             files["pylock"] = "pylock.toml"
         if self.captured:
             files.update(stdout="stdout.txt", stderr="stderr.txt")
         facts_["files"] = files
         document = crate.render(facts_)
-        with open(self.partial / METADATA, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
+        _write_text(self.partial, METADATA, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         os.replace(self.partial, self.final)
 
 
@@ -162,11 +168,11 @@ def open_recording(request: Request) -> Recording | None:
     """Create the record's folder; None (after a warning) when it cannot be created."""
     moment = time.time()
     name = record_name(moment, request.script_path)
-    folder = Path(request.folder).expanduser()
+    folder = os.path.expanduser(request.folder)
+    partial = os.path.join(folder, f".{name}.partial")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f".{name}.partial"
-        partial.mkdir()
+        os.makedirs(folder, exist_ok=True)
+        os.mkdir(partial)
     except OSError as exc:
         log.warning("cannot write a run record in %s (%s); running without one", folder, exc.strerror or exc)
         return None
@@ -188,10 +194,24 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _build(executable: str) -> str:
-    """The interpreter's own `sys.version` (build date and compiler)."""
+def _build(executable: str, folder: str) -> str:
+    """The interpreter's own `sys.version` (build date and compiler), asked once per interpreter file
+    and remembered in the records folder (`.python-builds.json`)."""
     if os.path.realpath(executable) == os.path.realpath(sys.executable):
         return sys.version
+    try:
+        info = os.stat(executable)
+    except OSError:
+        return "unknown"
+    memo = os.path.join(folder, ".python-builds.json")
+    key = f"{os.path.realpath(executable)}:{info.st_size}:{info.st_mtime_ns}"
+    try:
+        with open(memo, encoding="utf-8") as handle:
+            known = json.load(handle)
+    except (OSError, ValueError):
+        known = {}
+    if isinstance(known, dict) and isinstance(known.get(key), str):
+        return str(known[key])
     import subprocess
 
     try:
@@ -199,19 +219,54 @@ def _build(executable: str) -> str:
                               text=True, timeout=30, check=True, stdin=subprocess.DEVNULL)  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return done.stdout.strip() or "unknown"
+    build = done.stdout.strip() or "unknown"
+    known = {**(known if isinstance(known, dict) else {}), key: build}
+    try:
+        _write_text(folder, f".python-builds.json.{os.getpid()}.tmp", json.dumps(known, indent=1))
+        os.replace(f"{memo}.{os.getpid()}.tmp", memo)
+    except OSError:
+        pass  # only the next record's speed depends on it
+    return build
 
 
 def _installer(env: str) -> str:
     try:
-        info = json.loads(Path(env, "reprorun-complete").read_text("utf-8"))
+        with open(os.path.join(env, "reprorun-complete"), encoding="utf-8") as handle:
+            info = json.load(handle)
     except (OSError, ValueError):
         return "unknown"
     return str(info.get("installer", "unknown")) if isinstance(info, dict) else "unknown"
 
 
 def _user() -> str:
+    name = os.environ.get("USER") or os.environ.get("LOGNAME")
+    if name:
+        return name
     try:
-        return getpass.getuser()
-    except (OSError, KeyError):
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
         return "unknown"
+
+
+def _uuid4() -> str:
+    """A random (version 4) UUID, as uuid.uuid4() makes it, without importing uuid."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def _quote(word: str) -> str:
+    """shlex.quote without loading shlex (and re)."""
+    safe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_"
+    if word and all(c in safe for c in word):
+        return word
+    return "'" + word.replace("'", "'\"'\"'") + "'"
+
+
+def _write_text(folder: str, name: str, text: str) -> None:
+    with open(os.path.join(folder, name), "w", encoding="utf-8") as handle:
+        handle.write(text)
