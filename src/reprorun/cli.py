@@ -153,6 +153,15 @@ def _is_record_dir(following: Sequence[str]) -> bool:
     return not (word.startswith("-") or word.endswith((".py", ".ipynb")) or os.path.isfile(word))
 
 
+def _bare_record(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """A command's `--record` without its DIR as `--record=` (argparse would take the next word for DIR)."""
+    options = len(split_argv(argv, parser)[0])
+    return [
+        "--record=" if i < options and arg == "--record" and not _is_record_dir(argv[i + 1 : i + 3]) else arg
+        for i, arg in enumerate(argv)
+    ]
+
+
 def is_script(word: str) -> bool:
     """The dispatch rule of DESIGN §2: is this first positional a script rather than a command?"""
     return (
@@ -220,7 +229,7 @@ def _run_command(name: str, before: list[str], after: list[str]) -> int:
     parser = argparse.ArgumentParser(prog=f"reprorun {name}", description=module.describe(name), allow_abbrev=False)
     add_global_options(parser)
     module.configure(name, parser)
-    ns = parser.parse_args([*before, *after])
+    ns = parser.parse_args([*before, *_bare_record(after, parser)])
     options = options_from(ns)
     configure_logging(options.verbosity)
     return module.run(name, ns, options)  # type: ignore[no-any-return]

@@ -32,6 +32,8 @@ def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Opti
     cache.touch(build_name)
     cache.remember_script(build_name, path)
     record = folder_for(ns, found.meta, path)
+    if record is None and (ns.outputs or ns.record_output):
+        raise UsageError("--outputs and --record-output belong to a recorded run", hint="add --record [DIR]")
     stdin_copy = None
     if script.is_stdin:
         stdin_copy = execute.keep_stdin_source(cache.stdin, script.data)
