@@ -22,6 +22,7 @@ from reprorun.envs import keys
 from reprorun.errors import UsageError
 from reprorun.options import Options
 from reprorun.script.loading import load
+from reprorun.script.metadata import Metadata
 
 log = logging.getLogger("reprorun")
 
@@ -40,6 +41,10 @@ class Request:
     array: str | None = None
     each: str | None = None
     sources_on_command_line: tuple[str, ...] = ()  # --index-url ... as given, passed on to the tasks
+    record: str | None = None  # --record [DIR] ("" for the default folder): every task records its run
+    no_record: bool = False
+    record_output: bool = False
+    outputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ def plan(request: Request, options: Options, build: bool) -> Job:
             hint="a relative find-links path in the block? make it absolute, or give it with --find-links",
         )
     command = (*_reprorun_command(), "--offline", "--python", spec.interpreter.executable,
-               *request.sources_on_command_line)  # fmt: skip
+               *request.sources_on_command_line, *_record_options(request, meta))  # fmt: skip
     batch = batchmod.Batch(
         source=request.script, snapshot=str(snapshot.script), folder=str(snapshot.folder), command=command,
         cache_root=str(cache.path), env_key=key, script_directives=tuple(directives), options=tuple(sbatch_options),
@@ -107,6 +112,23 @@ def plan(request: Request, options: Options, build: bool) -> Job:
     )  # fmt: skip
     warm = not request.sources_on_command_line
     return Job(spec, env, cache, script.text, snapshot, batch, batchmod.render(batch), warm)
+
+
+def _record_options(request: Request, meta: Metadata) -> tuple[str, ...]:
+    """What makes every task record its run (docs/records.md): the folder is resolved here, where
+    --record, REPRORUN_RECORD, the block and the config file are read, and given as an absolute path."""
+    import argparse
+
+    from reprorun.records.command import folder_for
+
+    asked = argparse.Namespace(record=request.record, no_record=request.no_record)
+    folder = folder_for(asked, meta, request.script)
+    if folder is None:
+        if request.outputs or request.record_output:
+            raise UsageError("--outputs and --record-output belong to a recorded run", hint="add --record [DIR]")
+        return ()
+    return (f"--record={os.path.abspath(folder)}", *(["--record-output"] if request.record_output else []),
+            *(f"--outputs={os.path.abspath(path)}" for path in request.outputs))  # fmt: skip
 
 
 def _array_options(request: Request, rows: int | None) -> list[str]:

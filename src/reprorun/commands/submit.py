@@ -19,6 +19,7 @@ from reprorun.cluster import snapshot as snapmod
 from reprorun.cluster.submission import Job, Request, plan
 from reprorun.errors import ClusterError
 from reprorun.options import Options
+from reprorun.records import command
 
 log = logging.getLogger("reprorun")
 
@@ -43,6 +44,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
                              "{column} and {task} in ARGS take the row's values")
     parser.add_argument("--wait", action="store_true", help="wait for the job; exit 1 naming the failed tasks")
     parser.add_argument("--dry-run", action="store_true", help="print the batch script; build and submit nothing")
+    command.add_options(parser)  # --record [DIR], --record-output, --outputs: every task records its run
     parser.add_argument("script", metavar="SCRIPT", help="the script")
     parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the script's arguments")  # fmt: skip
 
@@ -52,7 +54,8 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
     request = Request(
         script=ns.script, args=tuple(ns.args), includes=tuple(ns.include), snapshot_dir=ns.snapshot_dir,
         sbatch=tuple(_sbatch_option(arg) for arg in ns.sbatch), array=ns.array, each=ns.each,
-        sources_on_command_line=_source_options(ns),
+        sources_on_command_line=_source_options(ns), record=ns.record, no_record=ns.no_record,
+        record_output=ns.record_output, outputs=tuple(ns.outputs),
     )  # fmt: skip
     if ns.dry_run:
         sys.stdout.write(plan(request, options, build=False).text)
