@@ -13,8 +13,9 @@ import pytest
 
 from wheelhouse import build_wheelhouse
 
-# The real Slurm test cluster and its fixtures (`slurm_cluster`, `slurm`): tests/slurm.py.
-pytest_plugins = ("slurm",)
+# The real Slurm test cluster and its fixtures (`slurm_cluster`, `slurm`): tests/slurm.py; the
+# real-kernel fixtures (`jupyter_wheels`, `nb_run`): tests/jupyter_support.py.
+pytest_plugins = ("slurm", "jupyter_support")
 
 # Variables that would let the developer's own setup leak into a test.
 _CLEARED_PREFIXES = ("PIP_", "UV_", "VIRTUALENV_", "REPRORUN_")

@@ -57,8 +57,9 @@ def test_each_present_command_has_help(name: str, capsys: pytest.CaptureFixture[
 
 def test_every_command_module_is_reachable() -> None:
     modules = {p.stem for p in COMMANDS_DIR.glob("*.py")} - {"__init__"}
-    # run and freeze are reached as `reprorun SCRIPT` and `reprorun --freeze SCRIPT`.
-    assert modules <= set(cli.COMMANDS.values()) | {"run", "freeze"}
+    # run, freeze and execute are reached as `reprorun SCRIPT`, `reprorun --freeze SCRIPT` and
+    # `reprorun --output OUT.ipynb SCRIPT`.
+    assert modules <= set(cli.COMMANDS.values()) | {"run", "freeze", "execute"}
 
 
 def test_no_script_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -60,7 +60,7 @@ def test_install_lines(line, expected):
         ("%pip install 'bad name!'", "not a valid requirement"),
         ("!pip install a && pip install b", "after '&&' is ignored"),
         ("%conda install python=3.11", "conda-only"),
-        ("%conda install -c bioconda x", "conda channel 'bioconda' ignored"),
+        ("%conda install -c bioconda x", "'x' comes from the conda channel 'bioconda': conda-only, not adopted"),
     ],
 )
 def test_install_line_problems_are_reported(line, problem):
@@ -96,13 +96,11 @@ def test_imports_mapped_stdlib_local_relative_and_future_left_out():
     assert found.unknown == ()
 
 
-def test_unknown_imports_are_listed_not_guessed():
+def test_unmapped_imports_are_guessed_under_their_own_name():
     found = infer.infer("import numpy\nimport frobnitz\nimport frobnitz.sub\n")
-    assert found.requirements == ("numpy",)
-    assert found.unknown == ("frobnitz",)
-    assumed = infer.infer("import frobnitz\n", assume_import_names=True)
-    assert assumed.requirements == ("frobnitz",)
-    assert assumed.reasons["frobnitz"].startswith("assumed: import name")
+    assert found.requirements == ("frobnitz", "numpy")
+    assert found.unknown == () and found.guessed == ("frobnitz",)
+    assert found.reasons["frobnitz"].startswith("guessed: same name: import frobnitz (line 2)")
 
 
 def test_installed_distributions_are_consulted():

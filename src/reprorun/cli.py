@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "submit": "submit",
     "runs": "runs",
     "rerun": "rerun",
+    "kernel": "kernel",
 }
 
 DESCRIPTION = """\
@@ -77,6 +78,16 @@ def global_parser(add_help: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--infer", action="store_true",
                      help="for a notebook without a block: infer one from imports and %%pip lines")
     add_options(parser)
+    notebook = parser.add_argument_group("executed notebooks (a real Jupyter kernel in the script's env)")
+    notebook.add_argument("--output", metavar="OUT.ipynb",
+                          help="execute the notebook or cell script with a kernel and save it with its outputs")
+    notebook.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                          help="with --output: a parameter (a Python literal, else a string; repeatable)")
+    notebook.add_argument("--params", metavar="FILE", help="with --output: parameters from a JSON or YAML file")
+    notebook.add_argument("--each", metavar="FILE",
+                          help="with --output: run once per row of a CSV or JSON-lines file ({column} in --output)")
+    notebook.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="with --each: N runs at a time")
+    notebook.add_argument("--timeout", type=float, metavar="SECONDS", help="with --output: limit of each cell")
     parser.epilog = "commands: " + ", ".join(available_commands()) + "  (reprorun COMMAND --help)"
     return parser
 
@@ -128,8 +139,10 @@ def options_from(ns: argparse.Namespace) -> Options:
 
 def split_argv(argv: Sequence[str], parser: argparse.ArgumentParser) -> tuple[list[str], str | None, list[str]]:
     """Split argv into (reprorun's options, the first positional, everything after it)."""
-    takes_value = {
-        opt for action in parser._actions if action.nargs != 0 for opt in action.option_strings
+    takes = {  # how many values each option takes (`-p NAME VALUE` takes two)
+        opt: action.nargs if isinstance(action.nargs, int) else 1
+        for action in parser._actions
+        for opt in action.option_strings
     }
     i = 0
     while i < len(argv):
@@ -141,7 +154,7 @@ def split_argv(argv: Sequence[str], parser: argparse.ArgumentParser) -> tuple[li
         if arg == "--record":  # an optional DIR: the next word, unless it is the script
             i += 2 if _is_record_dir(argv[i + 1 : i + 3]) else 1
             continue
-        i += 2 if arg in takes_value else 1
+        i += 1 + takes.get(arg, 0)
     return list(argv), None, []
 
 
@@ -215,7 +228,8 @@ def _dispatch(argv: list[str]) -> int:
         if given:
             raise UsageError(f"{', '.join(given)} only go{'es' if len(given) == 1 else ''} with --freeze",
                              hint=f"reprorun --freeze {' '.join(given)} {word}")  # fmt: skip
-    module = _command_module("freeze" if ns.freeze else "run")
+    executed = ns.output or ns.each or ns.parameter or ns.params or ns.timeout or ns.jobs != 1  # by a kernel
+    module = _command_module("freeze" if ns.freeze else "execute" if executed else "run")
     result = module.run_script(word, after, ns, options)
     if isinstance(result, int):
         return result

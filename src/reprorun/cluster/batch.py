@@ -137,6 +137,7 @@ class Batch:
     options: tuple[str, ...] = ()  # sbatch options from the command line: --array, --sbatch
     args: tuple[str, ...] = ()  # the script's arguments, the same in every task
     task_args: tuple[tuple[str, ...], ...] | None = None  # per array task (--each): task i gets [i]
+    options_first: bool = False  # args and task_args are reprorun's options, before the script (--output)
 
     def is_array(self) -> bool:
         """Whether the job is an array (the script's own #SBATCH --array counts)."""
@@ -169,7 +170,12 @@ def render(batch: Batch) -> str:
     lines += ["", f"export REPRORUN_CACHE_DIR={shlex.quote(batch.cache_root)}"]
     command = " ".join(shlex.quote(word) for word in [*batch.command, batch.snapshot])
     if batch.task_args is None:
-        lines.append(f"exec {command}" + "".join(" " + shlex.quote(arg) for arg in batch.args))
+        fixed = "".join(" " + shlex.quote(arg) for arg in batch.args)
+        if batch.options_first:  # an executed notebook: reprorun's options come before the script
+            head = " ".join(shlex.quote(word) for word in batch.command)
+            lines.append(f"exec {head}{fixed} {shlex.quote(batch.snapshot)}")
+        else:
+            lines.append(f"exec {command}{fixed}")
         return "\n".join(lines) + "\n"
     lines += ["", "# The arguments of each array task (from --each), quoted: the shell expands nothing in them.",
               'case "${SLURM_ARRAY_TASK_ID:-}" in']  # fmt: skip
@@ -178,7 +184,9 @@ def render(batch: Batch) -> str:
     lines += [
         '  *) echo "reprorun: array task ${SLURM_ARRAY_TASK_ID:-(none)} has no row in the --each file" >&2; exit 2 ;;',
         "esac",
-        f'exec {command} "$@"',
+        f'exec {" ".join(shlex.quote(word) for word in batch.command)} "$@" {shlex.quote(batch.snapshot)}'
+        if batch.options_first
+        else f'exec {command} "$@"',
     ]
     return "\n".join(lines) + "\n"
 

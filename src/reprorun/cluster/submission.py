@@ -20,6 +20,7 @@ from reprorun.envs import build as envs
 from reprorun.envs import cache as cachemod
 from reprorun.envs import keys
 from reprorun.errors import UsageError
+from reprorun.jupyter import submit as notebooks
 from reprorun.options import Options
 from reprorun.script.loading import load
 from reprorun.script.metadata import Metadata
@@ -45,6 +46,7 @@ class Request:
     no_record: bool = False
     record_output: bool = False
     outputs: tuple[str, ...] = ()
+    notebook: notebooks.NotebookJob | None = None  # --output: each task executes the notebook with a kernel
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Job:
     batch: batchmod.Batch
     text: str
     warm: bool  # whether the tasks' command can take the warm path (no package-source options)
+    kernel_env: envs.Env | None = None  # --output: the kernel env layered on env, built here
 
     @property
     def batch_file(self) -> Path:
@@ -70,7 +73,7 @@ def plan(request: Request, options: Options, build: bool) -> Job:
     """Check the request, find (or build) the env, and write the batch script's text (nothing on disk)."""
     if request.script == "-":
         raise UsageError("submit needs a script file, not standard input")
-    task_args = _task_args(request)
+    task_args = _task_args(request) if request.notebook is None else _notebook_task_args(request)
     sbatch_options = _array_options(request, None if task_args is None else len(task_args))
     for arg in sbatch_options:
         batchmod.quote(arg)  # a line break in an option: an error now, not a broken batch script
@@ -94,6 +97,11 @@ def plan(request: Request, options: Options, build: bool) -> Job:
     script_dir = os.path.dirname(os.path.abspath(request.script))
     spec = envs.spec_for(meta, options, cache, script_dir)
     env = envs.ensure(cache, spec, options, request.script) if build else None
+    kernel_env = None
+    if request.notebook is not None and env is not None:  # the tasks are offline: layer the kernel here
+        from reprorun.jupyter import layer
+
+        kernel_env = layer.kernel_env(cache, spec, env, options, request.script, "execute")
     key = env.key if env is not None else keys.digest(spec.document())
     # The tasks name the interpreter itself: on a compute node PATH may differ, the choice may not.
     task_options = replace(options, python=spec.interpreter.executable, offline=True, refresh=False)
@@ -105,13 +113,19 @@ def plan(request: Request, options: Options, build: bool) -> Job:
         )
     command = (*_reprorun_command(), "--offline", "--python", spec.interpreter.executable,
                *request.sources_on_command_line, *_record_options(request, meta))  # fmt: skip
+    args = request.args
+    if request.notebook is not None:  # reprorun's options, before the snapshot (Batch.options_first)
+        copy = params_copy(snapshot, request.notebook.params) if request.notebook.params else None
+        command += notebooks.fixed_options(request.notebook, str(copy) if copy else None)
+        if task_args is None:
+            (args,) = notebooks.task_options(request.notebook, None, request.script)
     batch = batchmod.Batch(
         source=request.script, snapshot=str(snapshot.script), folder=str(snapshot.folder), command=command,
         cache_root=str(cache.path), env_key=key, script_directives=tuple(directives), options=tuple(sbatch_options),
-        args=request.args, task_args=task_args,
+        args=args, task_args=task_args, options_first=request.notebook is not None,
     )  # fmt: skip
-    warm = not request.sources_on_command_line
-    return Job(spec, env, cache, script.text, snapshot, batch, batchmod.render(batch), warm)
+    warm = not request.sources_on_command_line and request.notebook is None
+    return Job(spec, env, cache, script.text, snapshot, batch, batchmod.render(batch), warm, kernel_env)
 
 
 def _record_options(request: Request, meta: Metadata) -> tuple[str, ...]:
@@ -149,6 +163,21 @@ def _task_args(request: Request) -> tuple[tuple[str, ...], ...] | None:
         if any("\0" in arg for arg in args):
             raise UsageError(f"{request.each}: row {task + 1}: a value holds a NUL character, which no argument can")
     return tasks
+
+
+def _notebook_task_args(request: Request) -> tuple[tuple[str, ...], ...] | None:
+    """Each task's options for an executed notebook (--each), or None for a single task."""
+    assert request.notebook is not None
+    if not request.each:
+        return None
+    return notebooks.task_options(request.notebook, request.each, request.script)
+
+
+def params_copy(snapshot: snapmod.Snapshot, params: str) -> Path:
+    """Where the snapshot keeps its copy of --params FILE, named by its content: editing the file
+    changes no queued task, and two submissions with different files do not share one."""
+    digest = hashlib.sha256(Path(params).read_bytes()).hexdigest()[:12]
+    return snapshot.folder / f"params-{digest}{Path(params).suffix.lower() or '.json'}"
 
 
 def _reprorun_command() -> tuple[str, ...]:

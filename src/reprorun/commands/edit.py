@@ -17,7 +17,7 @@ from reprorun.commands import show_block, tell
 from reprorun.errors import InternalError, UsageError
 from reprorun.freeze import pins, writeback
 from reprorun.options import Options
-from reprorun.script import blockedit, blocks, metadata
+from reprorun.script import adopt, blockedit, blocks, metadata
 from reprorun.script import rewrite as files
 from reprorun.script.metadata import Metadata
 from reprorun.script.requirements import InvalidRequirement, canonical_name, parse
@@ -50,6 +50,9 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--infer", action="store_true",
                             help="adopt %%pip lines, imports and a PEP 722 comment as requirements")  # fmt: skip
         parser.add_argument("--yes", "-y", action="store_true", help="with --infer: write without asking")
+        parser.add_argument("--from", dest="from_file", metavar="FILE",
+                            help="adopt the requirements of a requirements.txt, environment.yml, pyproject.toml "
+                                 "or pylock.toml")  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="print the new block; write nothing")
 
 
@@ -78,17 +81,23 @@ def init(ns: argparse.Namespace, options: Options) -> int:
             requirements = [*meta.dependencies, *requirements]
             log.warning("%s: adopted the PEP 722 'Script Dependencies' comment; you may delete it now",
                         ns.script)  # fmt: skip
+    requires_python = ns.requires_python
+    if ns.from_file:
+        adopted = _adopt(ns.from_file)
+        given = {canonical_name(r) for r in requirements}
+        requirements = [*(r for r in adopted.requirements if canonical_name(r) not in given), *requirements]
+        requires_python = requires_python or adopted.requires_python
     if ns.infer:
         text, requirements = _infer(text, ns.script, requirements, snapshot.notebook)
         if not ns.dry_run and not ns.yes:
             _confirm(ns.script, requirements)
-    if ns.requires_python:
+    if requires_python:
         try:
-            SpecifierSet(ns.requires_python)
+            SpecifierSet(requires_python)
         except InvalidSpecifier:
-            raise UsageError(f"--requires-python {ns.requires_python!r} is not a version specifier",
+            raise UsageError(f"requires-python {requires_python!r} is not a version specifier",
                              hint="write it like '>=3.10'") from None  # fmt: skip
-    content = blockedit.new_content(list(dict.fromkeys(requirements)), ns.requires_python)
+    content = blockedit.new_content(list(dict.fromkeys(requirements)), requires_python)
     new_text = blockedit.insert_block(text, content)
     _verify_insert(text, new_text, ns.script)
     return _finish(snapshot, new_text, ns, f"wrote a script block into {ns.script}"
@@ -152,6 +161,21 @@ def _finish(snapshot: files.Snapshot, new_text: str, ns: argparse.Namespace, mes
     files.write(snapshot, new_text.encode("utf-8"))
     log.info("%s", message)
     return 0
+
+
+def _adopt(path: str) -> adopt.Adopted:
+    """The requirements of a project file, its problems told (stderr)."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--from {path}: cannot read it: {getattr(exc, 'strerror', None) or exc}") from None
+    adopted = adopt.adopt(text, path)
+    for problem in adopted.problems:
+        log.warning("%s: %s", path, problem)
+    count = len(adopted.requirements)
+    log.info("%s: adopted %d requirement%s", path, count, "" if count == 1 else "s")
+    return adopted
 
 
 def _requirements(texts: list[str]) -> list[str]:

@@ -18,6 +18,7 @@ from reprorun.errors import BuildError, UsageError
 from reprorun.launch import execute, warm
 from reprorun.options import Options
 from reprorun.records.command import folder_for
+from reprorun.script.infer import tell_install_lines
 from reprorun.script.metadata import Metadata
 from reprorun.script.source import Source
 
@@ -26,7 +27,7 @@ log = logging.getLogger("reprorun")
 
 def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Options) -> execute.Plan:
     """Find or build the env and return how to run the script in it."""
-    found = _held(path, options, infer=ns.infer)
+    found, told = _held(path, options, infer=ns.infer)
     script, env, cache = found.script, found.env, found.cache
     build_name = env.path.name
     cache.touch(build_name)
@@ -37,7 +38,9 @@ def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Opti
     stdin_copy = None
     if script.is_stdin:
         stdin_copy = execute.keep_stdin_source(cache.stdin, script.data)
-    elif warm.eligible(ns) and not path.endswith(".ipynb"):  # recorded runs start warm too (records/fast.py)
+    elif warm.eligible(ns) and not path.endswith(".ipynb") and not told:
+        # Recorded runs start warm too (records/fast.py); a script whose install lines call for a
+        # block takes this path each time, to say so.
         warm.record(cache.path, script.text, path, options.python, env.key, found.spec.interpreter.executable)
     if path.endswith(".ipynb"):
         argv = _notebook_argv(env, script, path, args, ns.cells)
@@ -55,19 +58,23 @@ def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Opti
     return launch
 
 
-def _held(path: str, options: Options, infer: bool) -> Prepared:
+def _held(path: str, options: Options, infer: bool) -> tuple[Prepared, bool]:
     """The prepared env, held for this process's life (the lock's descriptor survives exec).
 
     A build of this process holds its env from before publication; a found env is held, then
-    checked again: a pruner may have removed it in between (then it is looked up again).
+    checked again: a pruner may have removed it in between (then it is looked up again). The flag
+    says whether the user was told of install lines in a script without a block.
     """
     script, meta = load(path)
+    told = False
     if infer and meta.source == "none" and path.endswith(".ipynb"):
         meta = _inferred(script, meta)
+    elif meta.source == "none" and not script.is_stdin:
+        told = tell_install_lines(script.text, path)  # before the env is built and the first import fails
     for _attempt in range(3):
         found = prepare(path, options, meta, script)
         if found.env.built or locks.hold_and_verify(str(found.cache.path), found.env.path.name):
-            return found
+            return found, told
     raise BuildError("the environment was removed three times while starting; is 'cache prune' looping?")
 
 

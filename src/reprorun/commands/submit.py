@@ -13,11 +13,13 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 from reprorun.cluster import slurm
 from reprorun.cluster import snapshot as snapmod
-from reprorun.cluster.submission import Job, Request, plan
-from reprorun.errors import ClusterError
+from reprorun.cluster.submission import Job, Request, params_copy, plan
+from reprorun.errors import ClusterError, UsageError
+from reprorun.jupyter.submit import NotebookJob
 from reprorun.options import Options
 from reprorun.records import command
 
@@ -42,6 +44,14 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--each", metavar="FILE",
                         help="one array task per row of a CSV (with a header) or JSON-lines file; "
                              "{column} and {task} in ARGS take the row's values")
+    notebook = parser.add_argument_group("executed notebooks (see reprorun --help)")
+    notebook.add_argument("--output", metavar="OUT.ipynb",
+                          help="each task executes the notebook with a Jupyter kernel and saves it here "
+                               "({column}, {task} with --each)")  # fmt: skip
+    notebook.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                          help="with --output: a parameter of every task (repeatable)")  # fmt: skip
+    notebook.add_argument("--params", metavar="FILE", help="with --output: parameters from a JSON or YAML file")
+    notebook.add_argument("--timeout", type=float, metavar="SECONDS", help="with --output: limit of each cell")
     parser.add_argument("--wait", action="store_true", help="wait for the job; exit 1 naming the failed tasks")
     parser.add_argument("--dry-run", action="store_true", help="print the batch script; build and submit nothing")
     command.add_options(parser)  # --record [DIR], --record-output, --outputs: every task records its run
@@ -55,7 +65,7 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
         script=ns.script, args=tuple(ns.args), includes=tuple(ns.include), snapshot_dir=ns.snapshot_dir,
         sbatch=tuple(_sbatch_option(arg) for arg in ns.sbatch), array=ns.array, each=ns.each,
         sources_on_command_line=_source_options(ns), record=ns.record, no_record=ns.no_record,
-        record_output=ns.record_output, outputs=tuple(ns.outputs),
+        record_output=ns.record_output, outputs=tuple(ns.outputs), notebook=_notebook(ns),
     )  # fmt: skip
     if ns.dry_run:
         sys.stdout.write(plan(request, options, build=False).text)
@@ -64,6 +74,10 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
     job = plan(request, options, build=True)
     assert job.env is not None
     snapmod.create(job.snapshot, python=str(job.env.python))
+    if request.notebook is not None and request.notebook.params:
+        copy = params_copy(job.snapshot, request.notebook.params)
+        if not copy.exists():
+            snapmod.write_file(copy, Path(request.notebook.params).read_text("utf-8"))
     if not job.batch_file.exists():
         snapmod.write_file(job.batch_file, job.text)
     _prepare_tasks(job)
@@ -74,6 +88,25 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
     log.info("submitted job %s%s: batch script %s; logs in %s", job_id,
              f" ({count} tasks)" if count else "", job.batch_file, job.snapshot.folder / "logs")  # fmt: skip
     return _wait(job_id) if ns.wait else 0
+
+
+def _notebook(ns: argparse.Namespace) -> NotebookJob | None:
+    """The executed-notebook options (--output, -p, --params, --timeout), checked; None without --output."""
+    if not ns.output:
+        if ns.parameter or ns.params or ns.timeout is not None:
+            raise UsageError("-p, --params and --timeout need --output OUT.ipynb (a kernel executes the notebook)")
+        return None
+    if ns.args:
+        raise UsageError(f"{ns.script}: a notebook executed by a kernel takes no arguments ({' '.join(ns.args)})",
+                         hint="give values as parameters: -p NAME VALUE, or columns of --each FILE")  # fmt: skip
+    if ns.timeout is not None and ns.timeout <= 0:
+        raise UsageError(f"--timeout {ns.timeout:g}: a time limit is a positive number of seconds")
+    from reprorun.jupyter import params
+
+    params.check_names({name: None for name, _ in ns.parameter})
+    if ns.params:
+        params.check_names(params.read_file(ns.params))  # a bad file is told now, not in every task
+    return NotebookJob(ns.output, tuple((n, v) for n, v in ns.parameter), ns.params, ns.timeout)
 
 
 def _sbatch_option(arg: str) -> str:
@@ -107,6 +140,13 @@ def _prepare_tasks(job: Job) -> None:
     job.cache.touch(build)
     job.cache.remember_script(build, str(job.snapshot.script))
     prune.reserve(job.cache, build)  # queued tasks hold nothing yet: keep `cache prune` off it
+    if job.kernel_env is not None:  # and the kernel env the executed notebooks run in
+        kernel = job.kernel_env.path.name
+        if not locks.hold_and_verify(str(job.cache.path), kernel):
+            raise ClusterError("the kernel environment was removed (cache prune?) while submitting; submit again")
+        job.cache.touch(kernel)
+        job.cache.remember_script(kernel, str(job.snapshot.script))
+        prune.reserve(job.cache, kernel)
     if job.warm:
         python = job.spec.interpreter.executable
         warm.record(job.cache.path, job.script_text, str(job.snapshot.script), python, job.env.key, python)

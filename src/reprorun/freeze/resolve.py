@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 
 from reprorun import processes
 from reprorun.envs.installers.pip import pip_command, pip_environment
@@ -71,16 +71,16 @@ def from_report(report: Mapping[str, Any], requested: Sequence[str]) -> Resoluti
     """Pins (with hashes and `via`) from pip's installation report; pure."""
     environment = dict(report.get("environment") or {})
     items = {canonicalize_name(i["metadata"]["name"]): i for i in report.get("install", [])}
+    extras = _extras_in_use(items, requested, environment)
     parents: dict[str, set[str]] = {name: set() for name in items}
     for parent, item in items.items():
-        extras = ("", *item.get("requested_extras", ()))
         for text in item["metadata"].get("requires_dist") or ():
             child_requirement = parse(text)
             child = canonicalize_name(child_requirement.name)
             if child not in items or child == parent:
                 continue
             marker = child_requirement.marker
-            if marker is None or any(marker.evaluate({**environment, "extra": e}) for e in extras):
+            if marker is None or any(marker.evaluate({**environment, "extra": e}) for e in ("", *extras[parent])):
                 parents[child].add(parent)
     wanted: dict[str, list[Requirement]] = {}
     for text in requested:
@@ -104,3 +104,29 @@ def from_report(report: Mapping[str, Any], requested: Sequence[str]) -> Resoluti
         )
     kept = tuple(r for r in requested if canonical_name(r) not in items)
     return Resolution(tuple(pins), kept)
+
+
+def _extras_in_use(
+    items: Mapping[NormalizedName, Any], requested: Sequence[str], environment: Mapping[str, str]
+) -> dict[NormalizedName, set[str]]:
+    """Each installed distribution's extras in use: requested ones (pip reports those), and those
+    another package's requirement asks for (`b[x]` in a's metadata; pip does not report them), so
+    a pin reached only through such an extra gets its `# via` (issue 16)."""
+    extras = {name: set(item.get("requested_extras") or ()) for name, item in items.items()}
+    for text in requested:
+        requirement = parse(text)
+        extras.get(canonicalize_name(requirement.name), set()).update(requirement.extras)
+    changed = True
+    while changed:  # an extra in use may bring a requirement with extras of its own
+        changed = False
+        for parent, item in items.items():
+            for text in item["metadata"].get("requires_dist") or ():
+                requirement = parse(text)
+                child = canonicalize_name(requirement.name)
+                if child not in items or not requirement.extras or requirement.extras <= extras[child]:
+                    continue
+                marker = requirement.marker
+                if marker is None or any(marker.evaluate({**environment, "extra": e}) for e in ("", *extras[parent])):
+                    extras[child] |= requirement.extras
+                    changed = True
+    return extras

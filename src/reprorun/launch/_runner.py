@@ -462,7 +462,7 @@ def _run_plain(chosen: list[tuple[int, str]], name: str) -> int:
 def _run_ipython(chosen: list[tuple[int, str]], name: str) -> int:
     """Run the cells through IPython's InteractiveShell, so every magic works."""
     from IPython.core.interactiveshell import InteractiveShell  # type: ignore[import-not-found]
-    from traitlets.config import Config  # type: ignore[import-not-found]  # IPython needs it
+    from traitlets.config import Config  # IPython needs it (missing: see the mypy overrides)
 
     config = Config()
     config.HistoryManager.hist_file = ":memory:"

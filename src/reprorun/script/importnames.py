@@ -226,6 +226,13 @@ def providers(module: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def known_distribution(name: str) -> bool:
+    """Whether the tables know a distribution of this name on PyPI (as an import's source)."""
+    known = {canonicalize_name(n) for n in (*SAME_NAME, *MISMATCHES.values())}
+    known.update(canonicalize_name(alt) for alts in ALTERNATIVES.values() for alt in alts)
+    return canonicalize_name(name) in known
+
+
 def installed_distributions() -> Mapping[str, list[str]]:
     """What the current environment says: top-level import name -> distribution names."""
     from importlib.metadata import packages_distributions

@@ -45,7 +45,17 @@ _OPTIONS_WITH_VALUE = {
 }  # fmt: skip
 _CONDA_TO_PYPI = {"pytorch": "torch", "py-opencv": "opencv-python", "opencv": "opencv-python",
                   "python-graphviz": "graphviz", "pytables": "tables", "tensorflow-gpu": "tensorflow"}  # fmt: skip
-_CONDA_ONLY = {"python", "cudatoolkit", "pytorch-cuda", "cudnn", "mkl", "nodejs", "r-base", "pip"}
+# Packages of conda's own (no PyPI distribution does their job), and the channels whose packages
+# carry PyPI's names; a package from any other channel (`-c plotly`, `bioconda::x`) is conda-only.
+_CONDA_ONLY = {
+    "python", "pip", "cudatoolkit", "cuda-toolkit", "cuda-nvcc", "cuda", "pytorch-cuda", "pytorch-mutex",
+    "cpuonly", "cudnn", "nccl", "magma", "mkl", "mkl-service", "blas", "openblas", "libblas", "nodejs",
+    "r-base", "ffmpeg", "plotly-orca", "orca", "graphviz", "poppler", "tesseract", "openjdk", "gcc", "gxx",
+    "compilers", "cxx-compiler", "make", "git", "libgdal", "proj", "geos", "hdf5", "libnetcdf", "openmpi",
+    "mpich", "perl", "jupyterlab_widgets-nodejs", "xorg-libx11", "pandoc", "imagemagick",
+}  # fmt: skip
+_CONDA_ONLY_PREFIXES = ("r-", "bioconductor-", "perl-", "xorg-")
+_CONDA_DEFAULT_CHANNELS = {"defaults", "conda-forge", "anaconda", "main", "pkgs/main", "pkgs/free", "free"}
 _MAGIC_LINE = re.compile(r"^[ \t]*(%%?\w|!|[\w.]+ *= *!|\?|[\w.]+\?\??[ \t]*$)")
 
 
@@ -66,7 +76,8 @@ class Inference:
     `requirements` are PEP 508 strings, one per canonical name (block or PEP 722 entries first,
     then `%pip` lines, then imports); `reasons` maps each requirement's canonical name to why it is
     there; `unknown` holds import names nobody could map; `pip_lines` the 1-based lines of the
-    install lines whose requirements were adopted; `problems` everything left out, with its line.
+    install lines whose requirements were adopted; `problems` everything left out, with its line;
+    `guessed` the requirements proposed under the import's own name (for the user to confirm).
     """
 
     requirements: tuple[str, ...] = ()
@@ -74,6 +85,7 @@ class Inference:
     unknown: tuple[str, ...] = ()
     pip_lines: tuple[int, ...] = ()
     problems: tuple[str, ...] = ()
+    guessed: tuple[str, ...] = ()  # canonical names proposed only because the import has that name
 
 
 def infer(
@@ -82,15 +94,16 @@ def infer(
     *,
     local: Collection[str] = (),
     installed: Mapping[str, list[str]] | None = None,
-    assume_import_names: bool = False,
     where: Callable[[int], str] = "line {}".format,
 ) -> Inference:
     """Infer the requirements of a script (or of a notebook's code cells joined as text).
 
     `local` holds top-level names of the script's own modules (`importnames.local_modules`),
     `installed` the current environment's import->distribution map (`importnames.
-    installed_distributions()`), or None to consult only reprorun's table. With
-    `assume_import_names`, an unmapped import is proposed under its own name, marked "assumed".
+    installed_distributions()`), or None to consult only reprorun's table. An import neither
+    the table, the install lines nor the environment explain is proposed under its own name when
+    that is a valid distribution name (`kagglehub`, `pytorch_lightning`), marked "guessed: same
+    name"; it is unknown only when several installed distributions provide it.
     `where` names a line in messages (`notebooks.locator(raw)` names a notebook's cell and line).
     Raise `MetadataError` if the script's existing block is invalid.
     """
@@ -101,7 +114,9 @@ def infer(
         kind = "the script block" if existing.source == "pep723" else "the PEP 722 comment"
         chosen[_canonical(requirement)] = (requirement, f"already in {kind}")
     pip_lines = _adopt_pip_lines(text, chosen, problems, where)
+    adopted = {name for name, (_, reason) in chosen.items() if not reason.startswith("already")}
     unknown: list[str] = []
+    guessed: list[str] = []
     imports = sorted(find_imports(text, problems, where), key=lambda found: found[2])  # optional last
     for module, line, optional in imports:
         top = importnames.top_level(module)
@@ -112,14 +127,17 @@ def infer(
         if optional:
             problems.append(f"{where(line)}: 'import {module}' is inside try/except ImportError: left out")
             continue
-        found = _distribution(module, installed, assume_import_names)
+        if importnames.lookup(module) is None and _adopted_provider(module, adopted):
+            continue  # `import tensorflow_serving` with `%pip install tensorflow-serving-api`
+        found = _distribution(module, installed)
         if found is None:
             problems.extend(_ambiguity(module, where(line), installed))
             unknown.extend([top] if top not in unknown else [])
         elif canonicalize_name(found[0]) not in chosen:
             why = f"import {module} ({where(line)}): {found[1]}"
-            if found[1].startswith("assumed"):
-                why = f"{found[1]} {module} ({where(line)}): not in reprorun's table, not installed here"
+            if found[1] == GUESSED:
+                why = f"{GUESSED}: import {module} ({where(line)}): not in reprorun's table, not installed here"
+                guessed.append(canonicalize_name(found[0]))
             chosen[canonicalize_name(found[0])] = (found[0], why)
     ordered = sorted(chosen.items())
     return Inference(
@@ -128,7 +146,20 @@ def infer(
         unknown=tuple(unknown),
         pip_lines=tuple(pip_lines),
         problems=tuple(dict.fromkeys(problems)),
+        guessed=tuple(guessed),
     )
+
+
+def _adopted_provider(module: str, adopted: Collection[str]) -> bool:
+    """Whether an adopted install line names a distribution that, by its name, provides the
+    module: `tensorflow-serving-api` for `tensorflow_serving`, `python-foo` or `foo-client` for
+    `foo` (only asked for imports reprorun's table does not know)."""
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        name = canonicalize_name("-".join(parts[:end]))
+        if any(a == name or a.startswith(name + "-") or a in (f"python-{name}", f"py{name}") for a in adopted):
+            return True
+    return False
 
 
 def _adopt_pip_lines(
@@ -166,6 +197,37 @@ def pip_installs(text: str) -> list[PipInstall]:
         if match:
             found.append(_parse_install(number, match))
     return found
+
+
+def install_hint(text: str, path: str, notebook: bool = False) -> tuple[str, str] | None:
+    """For a script without a block: (message, hint) naming what its install lines ask for and
+    the command that adopts them, or None when it has no such line. Cheap when there is none."""
+    if "install" not in text:
+        return None
+    wanted = [r for install in pip_installs(text) if ADOPTED_NOTE.strip() not in install.command
+              for r in install.requirements]  # fmt: skip
+    if not wanted:
+        return None
+    names = ", ".join(dict.fromkeys(_canonical(r) for r in wanted))
+    hint = f"adopt them into a script block with: reprorun init --infer {path}"
+    if notebook:
+        hint += f" (or build from them once: reprorun --infer {path})"
+    return f"{path} has no script block, but its install lines ask for: {names}", hint
+
+
+def tell_install_lines(text: str, path: str) -> bool:
+    """Warn (stderr, through logging) when a script or notebook without a block has install lines:
+    the packages they name and the command that adopts them; whether it did (issue 16)."""
+    import logging
+
+    from reprorun.script import notebooks
+
+    notebook = path.endswith(".ipynb")
+    found = install_hint(notebooks.code_text(text, path) if notebook else text, path, notebook)
+    if found:
+        logging.getLogger("reprorun").warning("%s", found[0])
+        logging.getLogger("reprorun").warning("hint: %s", found[1])
+    return found is not None
 
 
 def comment_out_pip_lines(text: str, lines: Collection[int] | None = None) -> str:
@@ -225,9 +287,11 @@ def _from_import(module: str, name: str) -> str:
     return f"{module}.{name}" if deeper and deeper[1] == f"{module}.{name}" else module
 
 
-def _distribution(
-    module: str, installed: Mapping[str, list[str]] | None, assume: bool
-) -> tuple[str, str] | None:
+GUESSED = "guessed: same name"
+_DISTRIBUTION_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")  # PEP 508 names
+
+
+def _distribution(module: str, installed: Mapping[str, list[str]] | None) -> tuple[str, str] | None:
     top = importnames.top_level(module)
     from_env = sorted(set(installed.get(top, ()))) if installed else []
     found = importnames.lookup(module)
@@ -237,8 +301,8 @@ def _distribution(
         return found[0], f"reprorun's table: import {found[1]} comes from {found[0]}"
     if len(from_env) == 1:
         return from_env[0], "provided by an installed distribution"
-    if assume and top.isidentifier():
-        return top, "assumed: import name"
+    if not from_env and _DISTRIBUTION_NAME.match(top):
+        return canonicalize_name(top), GUESSED
     return None
 
 
@@ -253,6 +317,7 @@ def _parse_install(number: int, match: re.Match[str]) -> PipInstall:
         words = shlex.split(match.group("args"), comments=True)
     except ValueError:
         return PipInstall(number, command, (), ("cannot split the line into words",))
+    channels = _channels(words) if conda else []
     i = 0
     while i < len(words):
         word = words[i]
@@ -270,7 +335,7 @@ def _parse_install(number: int, match: re.Match[str]) -> PipInstall:
                 value = word.partition("=")[2]
             problems.extend(_option_problem(option, value, conda))
             continue
-        requirement, problem = _requirement(word, conda)
+        requirement, problem = _requirement(word, conda, channels)
         if problem:
             problems.append(problem)
         if requirement:
@@ -282,7 +347,7 @@ def _option_problem(option: str, value: str, conda: bool) -> list[str]:
     if option in _IGNORED_OPTIONS:
         return []
     if option in ("-c", "--channel") and conda:
-        return [f"conda channel {value!r} ignored: reprorun installs from PyPI"]
+        return []  # said with each package of the line (see `_requirement`)
     if option in ("-r", "--requirement", "-c", "--constraint"):
         return [f"'{option} {value}' is not supported: add those requirements to the block yourself"]
     if option in ("-e", "--editable"):
@@ -298,11 +363,26 @@ def _option_problem(option: str, value: str, conda: bool) -> list[str]:
     return [f"option {option!r} ignored"]
 
 
-def _requirement(word: str, conda: bool) -> tuple[str | None, str | None]:
+def _channels(words: list[str]) -> list[str]:
+    """The conda channels a line names (`-c X`, `--channel X`, `--channel=X`), other than conda's own."""
+    found = []
+    for index, word in enumerate(words):
+        if word in ("-c", "--channel") and index + 1 < len(words):
+            found.append(words[index + 1])
+        elif word.startswith("--channel="):
+            found.append(word.partition("=")[2])
+    return [c for c in found if c.lower().rstrip("/") not in _CONDA_DEFAULT_CHANNELS]
+
+
+def _requirement(word: str, conda: bool, channels: Collection[str] = ()) -> tuple[str | None, str | None]:
     if "{" in word or "$" in word:
         return None, f"{word!r} uses a notebook variable: not adopted"
     if conda:
-        converted = _conda_spec(word)
+        channel, _, package = word.rpartition("::")
+        named = [channel] if channel and channel.lower() not in _CONDA_DEFAULT_CHANNELS else list(channels)
+        if named:
+            return None, f"{package!r} comes from the conda channel {named[0]!r}: conda-only, not adopted"
+        converted = conda_spec(word)
         if converted is None:
             return None, f"{word!r} is a conda-only package: not adopted"
         word = converted
@@ -316,14 +396,15 @@ def _requirement(word: str, conda: bool) -> tuple[str | None, str | None]:
     return word, None  # as the user wrote it
 
 
-def _conda_spec(word: str) -> str | None:
+def conda_spec(word: str) -> str | None:
     """A conda spec (`numpy=1.26`, `pytorch>=2`) as a PEP 508 requirement on its PyPI name."""
     word = word.split("::", 1)[-1]  # channel::package
     match = re.fullmatch(r"([A-Za-z0-9_.\-]+)(.*)", word)
     if not match:
         return word
     name, spec = match.groups()
-    if name.lower() in _CONDA_ONLY:
+    if name.lower() in _CONDA_ONLY or (name.lower().startswith(_CONDA_ONLY_PREFIXES) and name.lower() not in
+                                       _CONDA_TO_PYPI and importnames.lookup(name) is None):  # fmt: skip
         return None
     name = _CONDA_TO_PYPI.get(name.lower(), name)
     if re.fullmatch(r"=[^=].*", spec):  # conda's `=1.2` means 1.2.*

@@ -1,0 +1,104 @@
+"""Execute a notebook with nbclient and a real ipykernel, inside the script's kernel environment.
+
+This file is run by the *kernel environment's* interpreter (the script's env with ipykernel,
+nbclient and nbformat layered on it), which does not have reprorun installed:
+
+    KERNELENVPYTHON _execute.py JOB.json
+
+JOB.json (deleted once read) holds the notebook as nbformat JSON, which cells to run, the output
+path, the kernel's working directory and the per-cell timeout. The executed notebook is written
+(and validated by nbformat) also when a cell fails; then the cell, the exception and where it
+was saved go to stderr and the exit status is 1. Its own errors print `reprorun: error: ...`.
+"""
+
+# Runs under the env's interpreter (any Python 3.8+, so no zip(strict=), B905) and is its own
+# little command line: it prints (T201).
+# ruff: noqa: B905, T201
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from typing import Any
+
+SKIP_TAG = "reprorun-skip"  # marks the cells --cells left out while nbclient runs; removed after
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def main(argv: list[str]) -> int:
+    """Run the job named by argv[0]; 0 when every chosen cell ran, 1 when one failed."""
+    with open(argv[0], encoding="utf-8") as handle:
+        job = json.load(handle)
+    os.unlink(argv[0])
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellControlSignal, CellExecutionError, CellTimeoutError, DeadKernelError
+    from traitlets.config import Config
+
+    # reads() as Jupyter opens a file: multi-line sources joined, an older minor format upgraded.
+    nb = nbformat.reads(json.dumps(job["notebook"]), as_version=4)
+    for cell, run in zip(nb.cells, job["run"]):
+        if cell.cell_type == "code" and not run:
+            cell.metadata.setdefault("tags", []).append(SKIP_TAG)
+    config = Config()
+    # Only ipykernel's own spec, started by this interpreter: a user's kernelspec named
+    # `python3` (in ~/.local/share/jupyter) must not decide which Python runs the notebook.
+    config.KernelSpecManager.kernel_dirs = []
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        config=config,
+        timeout=job["timeout"],
+        skip_cells_with_tag=SKIP_TAG,
+        resources={"metadata": {"path": job["cwd"]}},
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # not its "TCP without encryption" line
+    )
+    failure = ""
+    try:
+        client.execute()
+    except CellTimeoutError:
+        failure = f"ran longer than --timeout {job['timeout']:g}s and was interrupted"
+    except DeadKernelError as exc:
+        failure = f"the kernel died: {exc}"
+    except (CellExecutionError, CellControlSignal):
+        failure = "failed"
+    except KeyboardInterrupt:  # Ctrl-C: the kernel is shut down by nbclient; keep what ran
+        failure = "was interrupted (Ctrl-C)"
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags")
+        if tags and SKIP_TAG in tags:
+            tags.remove(SKIP_TAG)
+            if not tags:
+                del cell.metadata["tags"]
+    try:
+        nbformat.write(nb, job["output"])
+    except OSError as exc:
+        print(f"reprorun: error: cannot save {job['output']}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    if failure:
+        print(f"reprorun: error: {job['label']}: {_where(nb, job['names'], failure)}", file=sys.stderr)
+        print(f"hint: the executed notebook, with the traceback, is saved in {job['output']}", file=sys.stderr)
+        return 130 if failure.startswith("was interrupted") else 1
+    return 0
+
+
+def _where(nb: Any, names: list[str], failure: str) -> str:  # noqa: ANN401 - an nbformat NotebookNode
+    """Name the failing cell (as the user numbers it) and its exception, if one is shown."""
+    for name, cell in zip(names, nb.cells):
+        for output in cell.get("outputs", ()):
+            if output.get("output_type") == "error":
+                if failure != "failed":
+                    return f"{name} {failure}"
+                value = _ANSI.sub("", str(output.get("evalue", "")))
+                return f"{name} failed: {output.get('ename')}: {value}"
+    return failure
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except ImportError as exc:  # pragma: no cover - the layered env always has them
+        print(f"reprorun: error: the kernel environment lacks {exc.name}", file=sys.stderr)
+        sys.exit(1)
