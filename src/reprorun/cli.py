@@ -39,6 +39,8 @@ COMMANDS: dict[str, str] = {
     "runs": "runs",
     "rerun": "rerun",
     "kernel": "kernel",
+    "doctor": "doctor",
+    "completions": "completions",
 }
 
 DESCRIPTION = """\
@@ -48,6 +50,12 @@ Run a Python script in a cached environment built from its PEP 723 `# /// script
   reprorun --freeze SCRIPT                write exact pins back into the block
   reprorun [OPTIONS] COMMAND [...]        a management command (reprorun COMMAND --help)
 """
+
+
+def version_line() -> str:
+    """`reprorun X.Y.Z (Python 3.11.7, /path/to/python)`: what `--version` prints."""
+    python = ".".join(map(str, sys.version_info[:3]))
+    return f"reprorun {__version__} (Python {python}, {sys.executable})"
 
 
 def global_parser(add_help: bool = True) -> argparse.ArgumentParser:
@@ -60,7 +68,7 @@ def global_parser(add_help: bool = True) -> argparse.ArgumentParser:
         add_help=add_help,
         allow_abbrev=False,
     )
-    parser.add_argument("--version", action="version", version=f"reprorun {__version__}")
+    parser.add_argument("--version", action="version", version=version_line())
     add_global_options(parser)
     run = parser.add_argument_group("running")
     run.add_argument("--freeze", action="store_true", help="resolve and write exact pins into the block; do not run")
@@ -238,12 +246,30 @@ def _dispatch(argv: list[str]) -> int:
     return execute(result)
 
 
-def _run_command(name: str, before: list[str], after: list[str]) -> int:
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """The full parser of one command: its own arguments and the global options."""
     module = _command_module(COMMANDS[name])
     parser = argparse.ArgumentParser(prog=f"reprorun {name}", description=module.describe(name), allow_abbrev=False)
     add_global_options(parser)
     module.configure(name, parser)
+    return parser
+
+
+def parsers() -> dict[str, argparse.ArgumentParser]:
+    """Every parser of the command line: "" for `reprorun [OPTIONS] SCRIPT`, then one per command.
+
+    Commands that describe the command line itself (completions, doctor) get this as
+    `ns.parsers`: only the CLI knows its own options, and commands do not import it.
+    """
+    return {"": global_parser(), **{name: command_parser(name) for name in available_commands()}}
+
+
+def _run_command(name: str, before: list[str], after: list[str]) -> int:
+    module = _command_module(COMMANDS[name])
+    parser = command_parser(name)
     ns = parser.parse_args([*before, *_bare_record(after, parser)])
+    if getattr(module, "NEEDS_PARSERS", False):
+        ns.parsers = parsers
     options = options_from(ns)
     configure_logging(options.verbosity)
     return module.run(name, ns, options)  # type: ignore[no-any-return]
