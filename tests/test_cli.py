@@ -41,7 +41,8 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_code(["--version"]) == 0
-    assert capsys.readouterr().out.strip() == f"reprorun {reprorun.__version__}"
+    # issue 18: the version line names the Python reprorun runs on
+    assert capsys.readouterr().out.strip().startswith(f"reprorun {reprorun.__version__} (Python 3.")
 
 
 def test_some_commands_are_present() -> None:
@@ -263,7 +264,7 @@ def test_cells_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_installed_command_version(run_reprorun: Any) -> None:
     result = run_reprorun("--version")
     assert result.returncode == 0
-    assert result.stdout.strip() == f"reprorun {reprorun.__version__}"
+    assert result.stdout.strip().startswith(f"reprorun {reprorun.__version__} (Python 3.")
 
 
 def test_installed_command_meta_exit_codes(run_reprorun: Any, tmp_path: Path) -> None:
