@@ -16,7 +16,10 @@ import sys
 
 # ipykernel + nbclient + nbformat are what reprorun layers on a script's env; jupyter_client is
 # what the kernelspec test drives; matplotlib draws the image/png output; pyyaml reads --params.
-PACKAGES = ("ipykernel", "nbclient", "nbformat", "jupyter_client", "matplotlib", "pyyaml")
+# tabulate, python-dateutil and tzdata: the documentation tutorial's notebook (tests/test_docs.py),
+# pinned so that the output the tutorial shows stays true.
+PACKAGES = ("ipykernel", "nbclient", "nbformat", "jupyter_client", "matplotlib", "pyyaml",
+            "tabulate==0.10.0", "python-dateutil==4.0.0", "tzdata==2026.6")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT = os.path.join(ROOT, ".test-wheels")
 
