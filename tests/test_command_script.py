@@ -26,4 +26,5 @@ def test_command_script_imports_only_sys_and_reprorun_main():
 
 def test_command_script_runs_reprorun():
     result = subprocess.run([sys.executable, str(SCRIPT), "--version"], capture_output=True, text=True, check=False)
-    assert (result.returncode, result.stdout.strip()) == (0, f"reprorun {__version__}")
+    # issue 18: the version line names the Python too
+    assert result.returncode == 0 and result.stdout.startswith(f"reprorun {__version__} (Python 3.")
