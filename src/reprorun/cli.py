@@ -211,9 +211,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
-    except Exception:  # a bug: say so, briefly unless -v
+    except Exception as exc:  # a bug: say so, briefly unless -v
         if verbosity:
             raise
+        from reprorun.envs.failures import is_cache_failure
+
+        if isinstance(exc, OSError) and is_cache_failure(exc):  # a full or read-only disk, not a bug
+            where = f"{exc.filename}: " if exc.filename else ""
+            sys.stderr.write(f"reprorun: error: cannot write {where}{exc.strerror}\n"
+                             "hint: free space there, or use a writable cache (--cache-dir DIR)\n")  # fmt: skip
+            return 1
         kind, value = sys.exc_info()[:2]
         print(f"reprorun: internal error: {kind.__name__ if kind else '?'}: {value}", file=sys.stderr)
         print("hint: this is a bug in reprorun; rerun with -v for the traceback and report it", file=sys.stderr)

@@ -10,6 +10,7 @@
     ├── NotBuilt             a command that only reads the cache found no env
     ├── ResolutionError      pip could not resolve a block (nothing was written)
     ├── WriteError           a file could not be rewritten (it is untouched)
+    ├── CacheError           the cache cannot be written (read-only, not ours, full): names it
     ├── NotCurrent           `--freeze --check`: the block is not frozen and current
     ├── NoBlock              the script has no block where one is needed (exit 1, unlike invalid)
     ├── ClusterError         Slurm cannot be reached, refused a job, or a job's tasks failed
@@ -108,6 +109,10 @@ class ResolutionError(ReprorunError):
 
 class WriteError(ReprorunError):
     """The file could not be written (read-only, or it changed meanwhile); it is untouched."""
+
+
+class CacheError(ReprorunError):
+    """The cache could not be written (read-only, another user's, or full); what was begun is undone."""
 
 
 class NotCurrent(ReprorunError):

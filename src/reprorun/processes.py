@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 log = logging.getLogger("reprorun")
 
+# The temporary folder inside the cache while a build or freeze runs (envs/scratch.py): the
+# installers get it as TMPDIR, so what they leave when killed stays where `cache prune` looks.
+TEMP: str | None = None
+
 
 @dataclass(frozen=True)
 class Result:
@@ -59,6 +63,8 @@ def run(
 def environ(**changes: str | None) -> dict[str, str]:
     """A copy of os.environ with some variables set (str) or removed (None)."""
     env = dict(os.environ)
+    if TEMP is not None:
+        env.update(TMPDIR=TEMP, TEMP=TEMP, TMP=TEMP)
     for key, value in changes.items():
         if value is None:
             env.pop(key, None)

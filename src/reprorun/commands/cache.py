@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from reprorun.envs import cache as cachemod
-from reprorun.envs import prune
+from reprorun.envs import failures, prune
 from reprorun.errors import UsageError
 from reprorun.options import Options
 
@@ -51,12 +51,18 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
             budget = prune.parse_size(ns.max_size) if ns.max_size else None
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        report = prune.prune(cache, age, budget, ns.dry_run)
+        if not ns.dry_run:
+            failures.require_writable(cache.path, "pruning it", failures.OWNER_ONLY)
+        with failures.writing(cache.path, "pruning it"):
+            report = prune.prune(cache, age, budget, ns.dry_run)
         _summarize(report, ns.dry_run)
         return 0
+    failures.require_writable(cache.path, "clearing it", failures.OWNER_ONLY)
     if not ns.yes:
         _confirm(cache)
-    _summarize(prune.clear(cache), dry_run=False)
+    with failures.writing(cache.path, "clearing it"):
+        report = prune.clear(cache)
+    _summarize(report, dry_run=False)
     return 0
 
 

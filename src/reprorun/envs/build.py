@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from reprorun import __version__
-from reprorun.envs import keys
+from reprorun.envs import failures, keys, store
 from reprorun.envs.cache import Cache
 from reprorun.envs.installers import backend_for
 from reprorun.envs.installers.base import InstallRequest
 from reprorun.envs.installers.sources import Sources, sources_for
 from reprorun.envs.installers.venv import env_python
 from reprorun.envs.interpreters import Interpreter, choose
+from reprorun.envs.scratch import scratch
 from reprorun.errors import BuildError, OfflineError
 from reprorun.options import Options
 from reprorun.script.metadata import Metadata
@@ -65,14 +66,18 @@ def ensure(cache: Cache, spec: Spec, options: Options, label: str) -> Env:
             f"{label}: its environment is not built, and --offline forbids building it",
             hint=f"prepare it where the network is reachable: reprorun sync {label}",
         )
-    cache.prepare()
-    before = cache.published_name(key)
-    with cache.build_lock(key):
-        found = cache.lookup(key)
-        if found is not None and (not options.refresh or cache.published_name(key) != before):
-            return Env(key, found, built=False)  # another process built (or refreshed) it meanwhile
-        cache.discard_unpublished(key)
-        path = _build(cache, key, doc, spec, options, label)
+    doing = f"building the environment of {label}"
+    failures.require_writable(cache.path, doing)
+    with failures.writing(cache.path, doing):
+        cache.prepare()
+        before = cache.published_name(key)
+        with cache.build_lock(key):
+            found = cache.lookup(key)
+            if found is not None and (not options.refresh or cache.published_name(key) != before):
+                return Env(key, found, built=False)  # another process built (or refreshed) it meanwhile
+            cache.discard_unpublished(key)
+            with scratch(cache.path):
+                path = _build(cache, key, doc, spec, options, label)
     return Env(key, path, built=True)
 
 
@@ -100,12 +105,24 @@ def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Opt
             "seconds": round(time.monotonic() - start, 2),
         }
         cache.publish(key, path, doc, info)
-    except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
+    except BaseException as exc:
+        full = None
+        if isinstance(exc, BuildError):  # an installer that ran out of space says so only in its output
+            full = failures.from_output(cache.path, exc.message, f"building the environment of {label}")
+        discard(cache, path)  # (after the look at the free space: this frees it)
+        if full is not None:
+            raise full from None
         raise
     if spec.requirements:
         log.info("installed %d package%s in %.1fs", installed, "" if installed == 1 else "s", time.monotonic() - start)
     return path
+
+
+def discard(cache: Cache, path: Path) -> None:
+    """Remove a build that failed, and the store's copies of files only it used."""
+    inodes = store.linked_inodes(path) if cache.store.is_dir() else set()
+    shutil.rmtree(path, ignore_errors=True)
+    store.release(cache.store, inodes)
 
 
 def spec_for(meta: Metadata, options: Options, cache: Cache, script_dir: str | None) -> Spec:

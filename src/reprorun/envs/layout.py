@@ -23,6 +23,8 @@ path. docs/cache.md describes the same layout for people.
     store/                     the content store (files shared between pip-built envs)
     stdin/<sha>.py             scripts read from standard input
     snapshots/                 reprorun submit: content-addressed snapshots and batch scripts
+    tmp/<host>.<pid>.<start>.<r>/  a build's or freeze's temporary folder (the installers' TMPDIR)
+    readers/                   sticky, world-writable: use records of users who cannot write the rest
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ TAG = """Signature: 8a477f597d28d172789f06886806bc55
 ENVS, KEYS, LOCKS, INDEX, USED = "envs", "keys", "locks", "index", "used"
 INTERPRETERS, APP_DATA, PIP, STORE, STDIN = "interpreters", "virtualenv", "pip", "store", "stdin"
 SNAPSHOTS = "snapshots"  # reprorun submit's default snapshot root
+TMP, READERS = "tmp", "readers"
 FOLDERS = (ENVS, KEYS, LOCKS, INDEX, USED)  # created with the root; the others on first use
 
 _config: tuple[str, str | None] | None = None  # (path, text) of the configuration file, read once

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reprorun.envs import keys, layout, locks, store
+from reprorun.envs import keys, layout, locks, scratch, store
 from reprorun.envs.cache import COMPLETE, KEY_FILE, Cache, intact, read_info
 from reprorun.envs.layout import SHORT
 
@@ -323,6 +323,7 @@ def _sweep(cache: Cache, report: Report, dry_run: bool, everything: bool) -> Non
     for name in _listing(cache.index):
         report.swept += _sweep_index(cache, cache.index / name, everything)
     report.swept += store.sweep(cache.store)  # files no env links to any more
+    report.swept += scratch.sweep(cache.path / layout.TMP, _use_ttl())  # temporary folders of killed builds
     if everything:
         for folder in (cache.interpreters, cache.app_data, cache.pip, cache.stdin, cache.store):
             shutil.rmtree(folder, ignore_errors=True)

@@ -109,3 +109,37 @@ def _digest(path: str) -> str | None:
     except OSError:
         return None
     return digest.hexdigest()
+
+
+def linked_inodes(tree: Path) -> set[tuple[int, int]]:
+    """The (device, inode) of every file under tree that has other links (perhaps the store's)."""
+    found: set[tuple[int, int]] = set()
+    for folder, _dirs, names in os.walk(tree):
+        for name in names:
+            try:
+                info = os.lstat(os.path.join(folder, name))
+            except OSError:
+                continue
+            if info.st_nlink > 1:
+                found.add((info.st_dev, info.st_ino))
+    return found
+
+
+def release(store: Path, inodes: set[tuple[int, int]]) -> int:
+    """Remove the store's copies of these files that no env links to any more (a failed build's)."""
+    if not inodes:
+        return 0
+    removed = 0
+    try:
+        entries = list(os.scandir(store))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if (info.st_dev, info.st_ino) in inodes and info.st_nlink == 1:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue
+    return removed

@@ -13,6 +13,7 @@ import os
 from reprorun.envs import cache, interpreters
 from reprorun.envs.installers.sources import sources_for
 from reprorun.envs.interpreters import Interpreter
+from reprorun.envs.scratch import scratch
 from reprorun.errors import InternalError, MetadataError, NotCurrent, ReprorunError
 from reprorun.freeze import pins, resolve
 from reprorun.options import Options
@@ -52,8 +53,9 @@ def frozen_text(snapshot: files.Snapshot, text: str, meta: Metadata, plan: pins.
     exclude = pins.check_timestamp(plan.exclude_newer) if plan.exclude_newer else None
     base = os.path.dirname(os.path.abspath(snapshot.path))
     sources = sources_for(options, meta.settings, exclude_newer=exclude, base=base)
-    unpacked = cache.Cache(cache.root(options)).pip
-    report = resolve.resolve(plan, interpreter, sources, options.verbosity, unpacked)
+    where = cache.Cache(cache.root(options))
+    with scratch(where.path):  # pip's temporary files and the report stay inside the cache
+        report = resolve.resolve(plan, interpreter, sources, options.verbosity, where.pip)
     resolution = resolve.from_report(report, plan.requested)
     new_text = render(text, meta, plan, resolution, interpreter.tag)
     verify(text, meta.block, new_text, snapshot.path)

@@ -177,6 +177,20 @@ def compile_env(dest: Path) -> None:
     result = processes.run([str(env_python(dest)), "-S", COMPILE_HELPER, *folders], env=pip_environment())
     if result.returncode != 0 or result.stderr:
         log.debug("compiling the env's modules: exit %d\n%s", result.returncode, result.tail(6))
+    _check_space(dest)
+
+
+def _check_space(dest: Path) -> None:
+    """Fail the build when the bytecode took the last space: a module compiles only where it fits,
+    silently, so an env on a full disk would be published with part of its bytecode."""
+    try:
+        free = os.statvfs(dest).f_bavail
+    except (OSError, AttributeError):
+        return
+    if free == 0:
+        import errno
+
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dest))
 
 
 def _count_report(report: Path | None) -> int:

@@ -1,0 +1,166 @@
+"""A cache that cannot be written (another user's, a read-only mount, a full disk) is one clear error.
+
+Every such failure is one `reprorun: error:` naming the cache, a hint of what to do, exit 1, no
+traceback; and what the failed command began is gone: no env, no store entry, no temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from multiuser import Shared, fill, remount, shared_folder, tmpfs
+from wheelhouse import Spec, build_wheel
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = '# /// script\n# dependencies = ["{req}"]\n# ///\nimport sys\nprint("ran in", sys.prefix)\n'
+
+
+def tree(root: Path) -> dict[str, tuple[int, float]]:
+    """Every path under root with its size and mtime: to prove a failed command changed nothing."""
+    found = {}
+    for folder, dirs, files in os.walk(root):
+        for name in (*dirs, *files):
+            path = Path(folder, name)
+            info = path.lstat()
+            found[str(path.relative_to(root))] = (info.st_size if not path.is_dir() else 0, info.st_mtime)
+    return found
+
+
+def assert_clear_cache_error(result, cache: Path) -> None:  # type: ignore[no-untyped-def]
+    """Exit 1, one error line naming the cache, a hint, and no traceback or internal error."""
+    assert result.returncode == 1, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("reprorun: error:")]
+    assert len(errors) == 1, result.stderr
+    assert str(cache) in errors[0], result.stderr
+    assert "\nhint: " in "\n" + result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+
+
+@pytest.fixture
+def shared(wheelhouse: Path):  # type: ignore[no-untyped-def]
+    with shared_folder() as folder:
+        wheels = folder.root / "wheels"
+        shutil.copytree(wheelhouse, wheels)
+        os.chmod(wheels, 0o755)
+        folder.wheels = wheels  # type: ignore[attr-defined]
+        (folder.root / "uv-cache").mkdir(mode=0o777)
+        (folder.root / "uv-cache").chmod(0o777)
+        yield folder
+
+
+def _env(shared: Shared) -> dict[str, str]:
+    wheels = str(shared.wheels)  # type: ignore[attr-defined]
+    return {"PIP_FIND_LINKS": wheels, "UV_FIND_LINKS": wheels, "UV_CACHE_DIR": str(shared.root / "uv-cache")}
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_another_users_cache_is_read_but_never_written(shared: Shared, installer: str) -> None:
+    ready = shared.script("ready.py", SCRIPT.format(req="alpha"))
+    cold = shared.script("cold.py", SCRIPT.format(req="beta"))
+    env = {**_env(shared), "REPRORUN_INSTALLER": installer}
+    built = shared.run("--python", shared.python, "sync", ready, user=False, env=env)
+    assert built.returncode == 0, built.stderr
+    before = tree(shared.cache)
+
+    # The reader runs what the owner prepared, from the owner's cache.
+    ran = shared.run("--python", shared.python, ready, user=True, env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert f"ran in {shared.cache}" in ran.stdout
+
+    # ... but every command that would write it is one clear error, and nothing changes.
+    for argv in (["--python", shared.python, cold], ["--python", shared.python, "sync", cold],
+                 ["--python", shared.python, "--refresh", ready], ["cache", "prune"],
+                 ["cache", "prune", "--older-than", "0s"], ["cache", "clear", "--yes"]):  # fmt: skip
+        result = shared.run(*argv, user=True, env=env)
+        assert_clear_cache_error(result, shared.cache)
+        if argv[0] == "cache":
+            assert "owner" in result.stderr
+        else:
+            assert "reprorun sync" in result.stderr
+    after = tree(shared.cache)
+    changed = {path for path in before if path in after and before[path] != after[path]}
+    # A reader's use is recorded only under readers/ (docs/cache.md, "Sharing a cache").
+    assert set(after) - set(before) <= {p for p in after if p.startswith("readers")}, set(after) - set(before)
+    assert not {p for p in changed if not p.startswith(("readers", "used"))}, changed
+
+
+def test_a_read_only_mount_is_used_but_never_written(tmp_path: Path, run_reprorun) -> None:  # type: ignore[no-untyped-def]
+    with tmpfs("64m") as disk:
+        cache = disk / "cache"
+        env = {"REPRORUN_CACHE_DIR": str(cache)}
+        ready, cold = tmp_path / "ready.py", tmp_path / "cold.py"
+        ready.write_text(SCRIPT.format(req="alpha"))
+        cold.write_text(SCRIPT.format(req="beta"))
+        assert run_reprorun("--installer", "pip", ready, env=env).returncode == 0
+        remount(disk, "ro")
+        try:
+            ran = run_reprorun(ready, env=env)
+            assert ran.returncode == 0, ran.stderr
+            for argv in ([cold], ["sync", cold], ["--refresh", ready], ["cache", "prune", "--older-than", "0s"],
+                         ["cache", "clear", "--yes"]):  # fmt: skip
+                result = run_reprorun(*argv, env=env)
+                assert_clear_cache_error(result, cache)
+                assert "not writable" in result.stderr or "Read-only" in result.stderr
+        finally:
+            remount(disk, "rw")
+
+
+def _bulky_wheel(folder: Path) -> None:
+    """A wheel of 40 modules of 17 KB whose bytecode is three times their size (complex constants),
+    so that installing and compiling each need space of their own."""
+    body = "VALUES = (" + ",".join(f"{k}j" for k in range(100, 3100)) + ")\n"
+    files = tuple((f"bulky/m{i}.py", body) for i in range(40))
+    build_wheel(Spec("bulky", "1.0", "bulky", requires=("alpha",), extra_files=files), folder)
+
+
+def test_a_disk_that_fills_at_any_step_of_a_pip_build(tmp_path: Path, wheelhouse: Path, run_reprorun) -> None:  # type: ignore[no-untyped-def]
+    wheels = tmp_path / "wheels"
+    shutil.copytree(wheelhouse, wheels)
+    _bulky_wheel(wheels)
+    warm, script = tmp_path / "warm.py", tmp_path / "bulky.py"
+    warm.write_text(SCRIPT.format(req="alpha"))
+    script.write_text(SCRIPT.format(req="bulky"))
+    steps: set[str] = set()
+    with tmpfs("48m") as disk:
+        cache = disk / "cache"
+        env = {"REPRORUN_CACHE_DIR": str(cache), "PIP_FIND_LINKS": str(wheels), "REPRORUN_INSTALLER": "pip"}
+        # A first build unpacks pip into the cache and puts alpha's files in the store.
+        assert run_reprorun(warm, env=env).returncode == 0
+        store_before = sorted(os.listdir(cache / "store"))
+        envs_before = sorted(os.listdir(cache / "envs"))
+        for leave_kb in (0, 40, 300, 600, 1100, 1700, 2600, 4000):
+            ballast = fill(disk, leave_kb * 1024)
+            result = run_reprorun("-v", script, env=env, timeout=120)
+            ballast.unlink()
+            if result.returncode == 0:
+                steps.add("succeeded")
+                break
+            assert_clear_cache_error(result, cache)
+            assert "is full" in result.stderr
+            steps.add(_last_step(result.stderr))
+            # Everything the failed build wrote is gone: its env, its store entries, its temporaries.
+            assert sorted(os.listdir(cache / "envs")) == envs_before
+            assert sorted(os.listdir(cache / "store")) == store_before
+            assert os.listdir(cache / "tmp") == []
+    # The scan met the disk's end at several steps of the build, then a build that fit.
+    assert "succeeded" in steps, steps
+    assert len(steps - {"succeeded"}) >= 3, steps
+
+
+def _last_step(stderr: str) -> str:
+    """Which step of the build ran last before the error (from -v's command lines)."""
+    commands = [line for line in stderr.splitlines() if line.startswith("reprorun: $ ")]
+    if not commands:
+        return "creating"
+    last = commands[-1]
+    if "_compile.py" in last:
+        return "bytecode or publication"
+    if re.search(r"/pip install ", last):
+        return "pip install" if "installed" not in stderr else "store"
+    return "other"
