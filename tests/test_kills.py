@@ -8,6 +8,7 @@ next build and `cache prune` clear.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -30,10 +31,8 @@ def _killed(argvs: list[list[str]], env: dict[str, str], delays: list[float]) ->
                                   start_new_session=True) for argv in argvs]  # fmt: skip
     for process, delay in sorted(zip(processes, delays, strict=True), key=lambda pair: pair[1]):
         time.sleep(max(0.0, start + delay - time.monotonic()))
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     for process in processes:
         process.wait(timeout=60)
 
