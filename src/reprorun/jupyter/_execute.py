@@ -25,6 +25,14 @@ from typing import Any
 
 SKIP_TAG = "reprorun-skip"  # marks the cells --cells left out while nbclient runs; removed after
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# `!pip install x` in a kernel runs whatever pip is first on PATH: the user's own environment
+# would change, and the script's env would not. The env comes from the block: such lines are
+# passed while the kernel runs, told in the cell's output, and kept in the saved notebook.
+_INSTALL = re.compile(
+    r"""^(?P<indent>[ \t]*)(?:[%!][ \t]*(?:pip3?|uv[ \t]+pip|conda|mamba|micromamba)[ \t]+(?:install|uninstall)\b
+        |![ \t]*(?:\S*/)?python3?(?:\.\d+)?[ \t]+-m[ \t]+pip[ \t]+(?:install|uninstall)\b)""",
+    re.VERBOSE,
+)
 
 
 def main(argv: list[str]) -> int:
@@ -42,6 +50,7 @@ def main(argv: list[str]) -> int:
     for cell, run in zip(nb.cells, job["run"]):
         if cell.cell_type == "code" and not run:
             cell.metadata.setdefault("tags", []).append(SKIP_TAG)
+    passed = {index: _pass_installs(cell) for index, cell in enumerate(nb.cells) if cell.cell_type == "code"}
     config = Config()
     # Only ipykernel's own spec, started by this interpreter: a user's kernelspec named
     # `python3` (in ~/.local/share/jupyter) must not decide which Python runs the notebook.
@@ -66,6 +75,13 @@ def main(argv: list[str]) -> int:
         failure = "failed"
     except KeyboardInterrupt:  # Ctrl-C: the kernel is shut down by nbclient; keep what ran
         failure = "was interrupted (Ctrl-C)"
+    for index, (source, lines) in passed.items():
+        if lines:
+            cell = nb.cells[index]
+            cell.source = source
+            note = "".join(f"reprorun: not run: {line.strip()} (the environment comes from the script's block)\n"
+                           for line in lines)  # fmt: skip
+            cell.setdefault("outputs", []).insert(0, nbformat.v4.new_output("stream", name="stderr", text=note))
     for cell in nb.cells:
         tags = cell.metadata.get("tags")
         if tags and SKIP_TAG in tags:
@@ -82,6 +98,23 @@ def main(argv: list[str]) -> int:
         print(f"hint: the executed notebook, with the traceback, is saved in {job['output']}", file=sys.stderr)
         return 130 if failure.startswith("was interrupted") else 1
     return 0
+
+
+def _pass_installs(cell: Any) -> tuple[str, list[str]]:  # noqa: ANN401 - an nbformat NotebookNode
+    """Replace the cell's install lines with `pass`; return its original source and those lines."""
+    source = cell.source
+    found: list[str] = []
+
+    def passed(line: str) -> str:
+        match = _INSTALL.match(line)
+        if match is None:
+            return line
+        found.append(line)
+        ending = line[len(line.rstrip("\r\n")) :]
+        return f"{match.group('indent')}pass  # reprorun: not run{ending}"
+
+    cell.source = "".join(passed(line) for line in source.splitlines(keepends=True))
+    return source, found
 
 
 def _where(nb: Any, names: list[str], failure: str) -> str:  # noqa: ANN401 - an nbformat NotebookNode
