@@ -55,8 +55,7 @@ _config: tuple[str, str | None] | None = None  # (path, text) of the configurati
 def default_root() -> str | None:
     """platformdirs' user cache dir for reprorun, where it is simple (None: ask platformdirs)."""
     if sys.platform.startswith("linux"):
-        base = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
-        return os.path.join(base, "reprorun")
+        return os.path.join(_xdg_home("XDG_CACHE_HOME", "~/.cache"), "reprorun")
     if sys.platform == "darwin":
         return os.path.expanduser("~/Library/Caches/reprorun")
     return None
@@ -68,11 +67,17 @@ def config_path() -> str | None:
     if named:
         return os.path.expanduser(named)
     if sys.platform.startswith("linux"):
-        base = os.environ.get("XDG_CONFIG_HOME", "").strip() or os.path.expanduser("~/.config")
-        return os.path.join(base, "reprorun", "config.toml")
+        return os.path.join(_xdg_home("XDG_CONFIG_HOME", "~/.config"), "reprorun", "config.toml")
     if sys.platform == "darwin":
         return os.path.expanduser("~/Library/Application Support/reprorun/config.toml")
     return None
+
+
+def _xdg_home(variable: str, default: str) -> str:
+    """An XDG base directory as platformdirs reads it: the variable's value as written when it is an
+    absolute path (the XDG spec ignores relative ones), else the default under the home folder."""
+    value = os.environ.get(variable, "")
+    return value if os.path.isabs(value) else os.path.expanduser(default)
 
 
 def config_text() -> tuple[str, str | None]:
