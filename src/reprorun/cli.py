@@ -198,8 +198,10 @@ def is_script(word: str) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (the script's own, when one is run)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    own = split_argv(argv, global_parser(add_help=False))[0]  # the script's own -v is not ours
-    verbosity = own.count("-v") + own.count("--verbose")
+    before, word, after = split_argv(argv, global_parser(add_help=False))
+    # The script's own -v is not ours; every option of a command is.
+    own = before + after if word is not None and not is_script(word) else before
+    verbosity = sum(1 for arg in own if arg == "--verbose" or (arg[:2] == "-v" and set(arg[1:]) == {"v"}))
     try:
         return _dispatch(argv)
     except ReprorunError as exc:
