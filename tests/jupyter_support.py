@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -61,7 +62,7 @@ def nb_run(run_reprorun: Run, jupyter_wheels: Path, jupyter_cache: Path, wheelho
 
     def run(*args: str | os.PathLike[str], cache: Path | None = None, **kwargs: object) -> Completed:
         env = {"REPRORUN_CACHE_DIR": str(cache or jupyter_cache)}
-        env.update(kwargs.pop("env", None) or {})  # type: ignore[arg-type]
+        env.update(cast("dict[str, str]", kwargs.pop("env", None) or {}))
         links = ("--find-links", wheelhouse, "--find-links", jupyter_wheels)
         return run_reprorun("--python", sys.executable, *links, *args, env=env, **kwargs)
 
@@ -84,20 +85,21 @@ def notebook(*cells: tuple[str, str, list[str]], minor: int = 5) -> str:
     return json.dumps(data, indent=1) + "\n"
 
 
-def read(path: Path) -> dict:
+def read(path: Path) -> dict[str, Any]:
     """A saved notebook, validated by nbformat (it raises on an invalid one)."""
     import nbformat
 
     nb = nbformat.read(str(path), as_version=4)
     nbformat.validate(nb)
-    return json.loads(path.read_text("utf-8"))
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return data
 
 
-def outputs(cell: dict, kind: str) -> list[dict]:
+def outputs(cell: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     """A cell's outputs of one type."""
     return [o for o in cell.get("outputs", []) if o["output_type"] == kind]
 
 
-def text(cell: dict) -> str:
+def text(cell: dict[str, Any]) -> str:
     """A cell's stream output."""
     return "".join("".join(o["text"]) if isinstance(o["text"], list) else o["text"] for o in outputs(cell, "stream"))

@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -224,7 +225,7 @@ def _wait_for(ready: object, what: str, cluster: Cluster) -> None:
     while time.monotonic() < deadline:
         if ready():
             return
-        dead = [p.args[0] for p in cluster.processes if p.poll() is not None]
+        dead = [cast("list[str]", p.args)[0] for p in cluster.processes if p.poll() is not None]
         if dead:
             raise RuntimeError(f"{dead[0]} exited while waiting for {what}:\n{_outputs(cluster)}")
         time.sleep(0.1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -18,14 +19,14 @@ HASHES = {"extras", "comments_tools", "second_freeze"}
 CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
 
 
-def _case(name: str) -> tuple[str, str, dict]:
+def _case(name: str) -> tuple[str, str, dict[str, Any]]:
     folder = GOLDEN / name
     before = (folder / "before.txt").read_bytes().decode("utf-8")
     after = (folder / "after.txt").read_bytes().decode("utf-8")
     return before, after, json.loads((folder / "report.json").read_text("utf-8"))
 
 
-def _freeze(text: str, report: dict, hashes: bool, force: str | None = None) -> str:
+def _freeze(text: str, report: dict[str, Any], hashes: bool, force: str | None = None) -> str:
     meta = metadata.parse(text)
     plan = pins.plan(meta, hashes=hashes, force=force)
     if not plan.needed:

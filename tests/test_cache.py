@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,10 +33,11 @@ def _script(folder: Path, name: str, dep: str) -> Path:
     return path
 
 
-def _rows(rr) -> list[dict]:
+def _rows(rr) -> list[dict[str, Any]]:
     listing = rr("cache", "list", "--json")
     assert listing.returncode == 0, listing.stderr
-    return json.loads(listing.stdout)
+    rows: list[dict[str, Any]] = json.loads(listing.stdout)
+    return rows
 
 
 def _builds(cache_dir: Path) -> list[str]:
@@ -43,7 +45,8 @@ def _builds(cache_dir: Path) -> list[str]:
 
 
 def _key(rr, path: Path) -> str:
-    return json.loads(rr("env", "--json", path).stdout)["key"]
+    key: str = json.loads(rr("env", "--json", path).stdout)["key"]
+    return key
 
 
 def test_parse_duration_and_size():

@@ -19,7 +19,7 @@ def test_command_script_imports_only_sys_and_reprorun_main():
         if isinstance(node, ast.Import):
             imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
-            imported.add(node.module)
+            imported.add(node.module or "")
     assert imported == {"sys", "reprorun.__main__"}
     assert SCRIPT.read_text("utf-8").startswith("#!python\n")  # installers rewrite it
 

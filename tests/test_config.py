@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reprorun import config
-from reprorun.config import ConfigError
+from reprorun.errors import ConfigError
 
 
 def test_parse_reads_every_setting(tmp_path):

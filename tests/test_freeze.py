@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,8 +38,10 @@ def _meta(text: str) -> metadata.Metadata:
 
 
 def test_from_report_via_markers_extras_and_hashes() -> None:
-    def item(name: str, requires: list[str], requested: bool = False, extras: list[str] | None = None) -> dict:
-        found = {"metadata": {"name": name, "version": "1.0", "requires_dist": requires},
+    def item(
+        name: str, requires: list[str], requested: bool = False, extras: list[str] | None = None
+    ) -> dict[str, Any]:
+        found: dict[str, Any] = {"metadata": {"name": name, "version": "1.0", "requires_dist": requires},
                  "requested": requested, "download_info": {"url": f"{name}.whl",
                  "archive_info": {"hashes": {"sha256": "ab" * 32}}}}  # fmt: skip
         if extras:

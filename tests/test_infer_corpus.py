@@ -65,7 +65,9 @@ def test_no_hint_with_a_block_or_without_install_lines(run_reprorun, tmp_path):
 
 
 def test_install_hint_is_pure_and_names_each_package_once():
-    message, hint = infer.install_hint("%pip install a 'B_b>=1'\n!pip install a\n", "x.py")
+    found = infer.install_hint("%pip install a 'B_b>=1'\n!pip install a\n", "x.py")
+    assert found is not None
+    message, hint = found
     assert message == "x.py has no script block, but its install lines ask for: a, b-b"
     assert hint == "adopt them into a script block with: reprorun init --infer x.py"
     assert infer.install_hint("import os\n", "x.py") is None

@@ -42,7 +42,7 @@ def test_unpack_wheel_loser_of_a_race_keeps_the_winners_copy(tmp_path, monkeypat
         Path(dst, "demo", "winner").write_text("")
         real_rename(src, dst)  # fails: dst exists and is not empty
 
-    monkeypatch.setattr(installers.os, "rename", rename_after_another_process)
+    monkeypatch.setattr(os, "rename", rename_after_another_process)
     dest = installers.unpack_wheel(str(wheel), folder)
     assert (dest / "demo" / "winner").exists()
     assert sorted(os.listdir(folder)) == [wheel.name]

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ def _execute(manager_name: str, code: str, kernel_dirs: list[str] | None = None)
     streams: list[str] = []
     errors: list[str] = []
 
-    def hook(message: dict) -> None:
+    def hook(message: dict[str, Any]) -> None:
         if message["msg_type"] == "stream":
             streams.append(message["content"]["text"])
         elif message["msg_type"] == "error":

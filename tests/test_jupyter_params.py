@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ def test_a_value_is_a_python_literal_else_the_string(typed, value):
 
 def test_rendered_cell_round_trips_every_value():
     values = {"n": 3, "s": "it's \"q\"", "xs": [1.5, None, True], "d": {"a": [1]}, "inf": float("inf")}
-    namespace: dict = {}
+    namespace: dict[str, Any] = {}
     exec(params.render(values), namespace)
     assert {k: namespace[k] for k in values} == values
     assert params.render({"n": 3}) == "# Parameters\nn = 3\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,8 @@ def test_task_options_fill_the_output_and_pass_each_column(tmp_path):
 
 
 def test_render_puts_the_options_before_the_snapshot():
-    where = {"source": "nb.ipynb", "snapshot": "/s/src/nb.ipynb", "folder": "/s", "cache_root": "/c", "env_key": "k"}
+    where: dict[str, Any] = {"source": "nb.ipynb", "snapshot": "/s/src/nb.ipynb", "folder": "/s", "cache_root": "/c",
+                             "env_key": "k"}
     batch = batchmod.Batch(**where, command=("reprorun", "-p", "k", "1"), args=("--output", "/o/x y.ipynb"),
                            options_first=True)  # fmt: skip
     assert batchmod.render(batch).splitlines()[-1] == "exec reprorun -p k 1 --output '/o/x y.ipynb' /s/src/nb.ipynb"

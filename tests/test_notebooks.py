@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -89,7 +90,7 @@ NEW_SOURCE = (
 )
 
 
-def jupyter_dumps(data: dict) -> str:
+def jupyter_dumps(data: dict[str, Any]) -> str:
     # What nbformat.writes does: sorted keys, indent=1, ensure_ascii=False, and a newline.
     return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 

@@ -83,7 +83,7 @@ def test_unmatched_quote_and_colon_name_the_line() -> None:
         batch.directives("#!/bin/sh\n#SBATCH hetjob\n", "s.py")
 
 
-@given(st.text(alphabet=st.characters(blacklist_characters="\n\r\0", blacklist_categories=("Cs",)), min_size=1))
+@given(st.text(alphabet=st.characters(blacklist_characters="\n\r\0", blacklist_categories=["Cs"]), min_size=1))
 def test_quote_round_trips_through_the_reader(arg: str) -> None:
     assert batch.split(" " + batch.quote(arg), "s", 1) == [arg]
 

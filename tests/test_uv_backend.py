@@ -55,7 +55,9 @@ def _installed(env: Path) -> list[str]:
     code = "import importlib.metadata as m, json\n"
     code += "print(json.dumps(sorted(d.metadata['Name'] for d in m.distributions())))"
     python = str(env_python(env))
-    return json.loads(subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout)
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
+    names: list[str] = json.loads(done.stdout)
+    return names
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
@@ -25,7 +26,7 @@ FROZEN_FOR = "cpython-3.11.7-manylinux_2_36_x86_64"
 HASHES = {"extras", "comments_tools", "second_freeze"}
 
 
-def trimmed(report: dict) -> dict:
+def trimmed(report: dict[str, Any]) -> dict[str, Any]:
     """Only what `resolve.from_report` reads, without machine-specific paths."""
     items = []
     for item in report["install"]:
