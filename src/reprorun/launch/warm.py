@@ -133,10 +133,13 @@ def configured_root(config: str) -> str | None:
         return None
     path, _, text = config.partition("\0")
     for line in text.splitlines():
+        if line.lstrip().startswith("["):
+            break  # a table: the keys below it are not top-level
         name, equals, value = line.partition("=")
         if name.strip() in ("cache-dir", '"cache-dir"') and equals:
             value = value.split(" #", 1)[0].strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" and "\\" not in value:
+            if (len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" and "\\" not in value
+                    and value[:3] not in ('"""', "'''")):  # fmt: skip
                 chosen = os.path.expanduser(value[1:-1])
                 return os.path.join(os.path.dirname(os.path.abspath(path)), chosen)
     raise ValueError("cache-dir in a form only the full path reads")
