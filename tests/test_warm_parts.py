@@ -1,0 +1,139 @@
+"""launch/warm.py's pure parts: which command lines it takes, the block text it fingerprints, and a
+cache root read from the configuration exactly as config.py reads it (or not at all)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import pytest
+
+from reprorun import config
+from reprorun.launch import warm
+
+# --- which command lines the warm path takes ---------------------------------------------------------
+
+
+def test_parse_plain_script(tmp_path: Path) -> None:
+    assert warm._parse(["s.py", "-v", "x"]) == (None, None, "s.py", ["-v", "x"])
+
+
+def test_parse_takes_offline_quiet_python_and_cache_dir() -> None:
+    argv = ["--offline", "-q", "--python", "3.12", "--cache-dir", "~/c", "--quiet", "dir/s", "a"]
+    assert warm._parse(argv) == ("3.12", os.path.abspath(os.path.expanduser("~/c")), "dir/s", ["a"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--offline"],
+        ["-v", "s.py"],
+        ["--freeze", "s.py"],
+        ["--index-url", "https://i/simple", "s.py"],
+        ["--python"],
+        ["-", "a"],
+        ["nb.ipynb"],
+        ["meta", "s.py"],
+        ["--record", "s.py"],
+    ],
+)
+def test_parse_gives_up(argv: list[str]) -> None:
+    assert warm._parse(argv) is None
+
+
+def test_parse_an_existing_file_without_suffix_is_a_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tool").write_text("print(1)\n", encoding="utf-8")
+    assert warm._parse(["tool", "x"]) == (None, None, "tool", ["x"])
+
+
+# --- the block text ----------------------------------------------------------------------------------
+
+
+def test_block_text_is_the_raw_block() -> None:
+    text = '#!/usr/bin/env python\n# /// script\n# dependencies = ["a"]\n# ///\nprint(1)\n'
+    assert warm.block_text(text) == '# /// script\n# dependencies = ["a"]\n# ///'
+
+
+def test_block_text_of_a_script_without_a_block_is_empty() -> None:
+    assert warm.block_text("print(1)\n") == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# /// script\n# dependencies = []\n",  # unclosed
+        "# /// script\n# ///\nx = 1\n# /// script\n# ///\n",  # two blocks
+        "# Script Dependencies:\n#   requests\n",  # PEP 722: only the full path reads it
+    ],
+)
+def test_block_text_gives_up(text: str) -> None:
+    assert warm.block_text(text) is None
+
+
+def test_fingerprint_depends_on_what_decides_the_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    block = "# /// script\n# ///\n"
+    base = warm.fingerprint(block, str(tmp_path / "s.py"), None, "")
+    assert len(base) == 40
+    assert warm.fingerprint(block.replace("\n", "\r\n"), str(tmp_path / "s.py"), None, "") == base
+    others = {
+        warm.fingerprint(block + "# x\n", str(tmp_path / "s.py"), None, ""),
+        warm.fingerprint(block, str(tmp_path / "sub" / "s.py"), None, ""),
+        warm.fingerprint(block, str(tmp_path / "s.py"), "3.12", ""),
+        warm.fingerprint(block, str(tmp_path / "s.py"), None, "/c.toml\0installer = 'uv'\n"),
+    }
+    monkeypatch.setenv("PATH", "/elsewhere")
+    others.add(warm.fingerprint(block, str(tmp_path / "s.py"), None, ""))
+    assert base not in others
+    assert len(others) == 5
+
+
+def test_eligible_only_without_package_source_options() -> None:
+    assert warm.eligible(argparse.Namespace(index_url=None, extra_index_url=[], find_links=[], no_index=False))
+    assert not warm.eligible(argparse.Namespace(index_url="https://i", extra_index_url=[]))
+    assert not warm.eligible(argparse.Namespace(find_links=["/w"]))
+    assert not warm.eligible(argparse.Namespace(no_index=True))
+    assert warm.eligible(object())
+
+
+# --- the cache root from the configuration: the full path's, or give up -----------------------------
+
+AGREE = [
+    'cache-dir = "/abs/cache"\n',
+    "cache-dir = '/abs/literal'\n",
+    'cache-dir = "relative/cache"\n',
+    'cache-dir = "~/home-cache"\n',
+    'installer = "pip"\ncache-dir = "c"  # a comment\n',
+    '"cache-dir" = "quoted-key"\n',
+    'installer = "pip"\n',
+]
+
+
+@pytest.mark.parametrize("text", AGREE)
+def test_configured_root_is_config_py_s(tmp_path: Path, text: str) -> None:
+    path = str(tmp_path / "conf" / "config.toml")
+    assert warm.configured_root(path + "\0" + text) == config.parse(text, path).cache_dir
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'cache-dir = "with\\\\backslash"\n',
+        'cache-dir = """multi"""\n',
+        '[other]\ncache-dir = "in-a-table"\n',
+        'installer = "pip"\n[tool]\ncache-dir = "also-in-a-table"\n',
+    ],
+)
+def test_configured_root_gives_up_or_agrees(tmp_path: Path, text: str) -> None:
+    path = str(tmp_path / "config.toml")
+    try:
+        root = warm.configured_root(path + "\0" + text)
+    except ValueError:
+        return  # the warm path gives up: the full path reads the file
+    assert root == config.parse(text, path).cache_dir
+
+
+def test_configured_root_without_a_config() -> None:
+    assert warm.configured_root("") is None
