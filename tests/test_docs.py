@@ -54,7 +54,8 @@ def steps(page: str) -> list[Step]:
     for block in re.finditer(r"^```console\n(.*?)^```", text, flags=re.S | re.M):
         first = text.count("\n", 0, block.start()) + 2
         command: str | None = None
-        start, expected = 0, []
+        start = 0
+        expected: list[str] = []
         for offset, line in enumerate(block.group(1).splitlines()):
             if line.startswith("$ "):
                 if command is not None:
