@@ -32,7 +32,7 @@ def tree(root: Path) -> dict[str, tuple[int, float]]:
     return found
 
 
-def assert_clear_cache_error(result, cache: Path) -> None:  # type: ignore[no-untyped-def]
+def assert_clear_cache_error(result, cache: Path) -> None:
     """Exit 1, one error line naming the cache, a hint, and no traceback or internal error."""
     assert result.returncode == 1, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("reprorun: error:")]
@@ -43,7 +43,7 @@ def assert_clear_cache_error(result, cache: Path) -> None:  # type: ignore[no-un
 
 
 @pytest.fixture
-def shared(wheelhouse: Path):  # type: ignore[no-untyped-def]
+def shared(wheelhouse: Path):
     with shared_folder() as folder:
         wheels = folder.root / "wheels"
         shutil.copytree(wheelhouse, wheels)
@@ -90,7 +90,7 @@ def test_another_users_cache_is_read_but_never_written(shared: Shared, installer
     assert not {p for p in changed if not p.startswith(("readers", "used"))}, changed
 
 
-def test_a_read_only_mount_is_used_but_never_written(tmp_path: Path, run_reprorun) -> None:  # type: ignore[no-untyped-def]
+def test_a_read_only_mount_is_used_but_never_written(tmp_path: Path, run_reprorun) -> None:
     with tmpfs("64m") as disk:
         cache = disk / "cache"
         env = {"REPRORUN_CACHE_DIR": str(cache)}
@@ -119,7 +119,7 @@ def _bulky_wheel(folder: Path) -> None:
     build_wheel(Spec("bulky", "1.0", "bulky", requires=("alpha",), extra_files=files), folder)
 
 
-def test_a_disk_that_fills_at_any_step_of_a_pip_build(tmp_path: Path, wheelhouse: Path, run_reprorun) -> None:  # type: ignore[no-untyped-def]
+def test_a_disk_that_fills_at_any_step_of_a_pip_build(tmp_path: Path, wheelhouse: Path, run_reprorun) -> None:
     wheels = tmp_path / "wheels"
     shutil.copytree(wheelhouse, wheels)
     _bulky_wheel(wheels)

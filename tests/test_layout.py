@@ -89,9 +89,10 @@ def test_every_path_function_stays_inside_the_root() -> None:
 
 def test_folders_created_with_the_root() -> None:
     assert layout.FOLDERS == ("envs", "keys", "locks", "index", "used")
-    names = {layout.INTERPRETERS, layout.APP_DATA, layout.PIP, layout.STORE, layout.STDIN, layout.SNAPSHOTS}
+    names = {layout.INTERPRETERS, layout.APP_DATA, layout.PIP, layout.STORE, layout.STDIN, layout.SNAPSHOTS,
+             layout.TMP, layout.READERS}  # fmt: skip
     assert not names & set(layout.FOLDERS)
-    assert len(names) == 6
+    assert len(names) == 8
 
 
 def test_cachedir_tag_has_the_signature() -> None:
@@ -102,7 +103,7 @@ def test_cachedir_tag_has_the_signature() -> None:
 def test_the_docstring_names_every_folder() -> None:
     doc = layout.__doc__ or ""
     for name in (*layout.FOLDERS, layout.INTERPRETERS, layout.APP_DATA, layout.PIP, layout.STORE, layout.STDIN,
-                 layout.SNAPSHOTS, layout.COMPLETE, layout.KEY_FILE, layout.TAG_NAME):  # fmt: skip
+                 layout.SNAPSHOTS, layout.TMP, layout.READERS, layout.COMPLETE, layout.KEY_FILE, layout.TAG_NAME):
         assert name in doc, name
 
 
