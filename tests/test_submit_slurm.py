@@ -130,6 +130,22 @@ def test_sbatch_lines_are_honoured_and_overridden(slurm: Cluster, run_reprorun, 
     assert "TimeLimit=00:05:00 " in shown
 
 
+def test_sbatch_reads_what_we_read(slurm: Cluster, run_reprorun, tmp_path) -> None:
+    from reprorun.cluster import batch
+
+    lines = r"""#SBATCH --comment='it''s \"so\"' #a comment
+#SBATCH --job-name=a\#b#c -t 7
+"""
+    script = write_script(tmp_path / "analysis.py", text=SCRIPT.replace("#SBATCH --time=5\n", lines))
+    ours = [arg for d in batch.directives(script.read_text(), "analysis.py") for arg in d.args]
+    assert ours == ['--comment=its "so"', "--job-name=a#b"]
+    job = job_id(run_reprorun("submit", "--sbatch=--hold", script, tmp_path, cwd=tmp_path))
+    shown = slurm.command("scontrol", "show", "job", "-o", job).stdout
+    slurm.command("scancel", job)
+    assert 'Comment=its "so" ' in shown and "JobName=a#b " in shown
+    assert "TimeLimit=UNLIMITED " in shown  # "-t 7" came after an unquoted '#': a comment to sbatch too
+
+
 def test_a_refused_submission_shows_slurms_message(slurm: Cluster, run_reprorun, tmp_path) -> None:
     script = write_script(tmp_path / "analysis.py")
     proc = run_reprorun("submit", "--sbatch=--partition=nosuchpartition", script, tmp_path, cwd=tmp_path)

@@ -11,7 +11,6 @@ import logging
 import re
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from reprorun import processes
@@ -121,7 +120,7 @@ def accounting(job: str) -> list[Task] | None:
     return parse_sacct(result.stdout, job) if result.returncode == 0 else None
 
 
-def wait(job: str, on_change: Callable[[dict[str, Task]], None] | None = None, poll: float = 0.25) -> list[Task]:
+def wait(job: str, poll: float = 0.25) -> list[Task]:
     """Wait until every task of the job has ended; return each task's last state."""
     seen: dict[str, Task] = {}
     delay = poll
@@ -135,11 +134,9 @@ def wait(job: str, on_change: Callable[[dict[str, Task]], None] | None = None, p
                 raise ClusterError(f"job {job} is no longer known to Slurm, and its accounting cannot be read")
             seen.update({task.task: task for task in from_accounting})
             break
-        before = dict(seen)
+        # A pending range ("4-31") is replaced by its tasks as they start; ended tasks are kept.
         seen = {key: task for key, task in seen.items() if key in {t.task for t in current} or task.done}
         seen.update({task.task: task for task in current})
-        if on_change is not None and seen != before:
-            on_change(seen)
         if current and all(task.done for task in current):
             break
         time.sleep(delay)
