@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shlex
 import stat
+import subprocess
 import time
 from pathlib import Path
 
@@ -64,6 +65,13 @@ def test_export_slurm_is_the_dry_run_batch_script(run_reprorun, tmp_path) -> Non
     exported = run_reprorun("export", "--format", "slurm", script, cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
     assert exported.stdout == dry.stdout
+
+
+def test_lock_mode_and_config_reach_the_tasks(run_reprorun, tmp_path) -> None:
+    script = write(tmp_path)
+    proc = run_reprorun("submit", "--dry-run", script, cwd=tmp_path, env={"REPRORUN_LOCK": "mkdir"})
+    assert "\nexport REPRORUN_LOCK=mkdir\n" in proc.stdout
+    assert "REPRORUN_CONFIG" not in proc.stdout
 
 
 def test_fixed_arguments_are_quoted_in_the_batch_script(run_reprorun, tmp_path) -> None:
@@ -129,6 +137,22 @@ def test_a_snapshot_folder_that_cannot_be_written_is_an_error(run_reprorun, tmp_
     proc = run_reprorun("submit", "--snapshot-dir", tmp_path / "a-file" / "snaps", script, cwd=tmp_path, env=env)
     assert proc.returncode == 2
     assert f"the snapshot folder {tmp_path}/a-file/snaps cannot be written: {tmp_path}/a-file is not a folder" in proc.stderr  # noqa: E501
+    assert not (cache_dir / "envs").exists()
+
+
+def test_a_read_only_snapshot_folder_is_an_error(run_reprorun, reprorun_exe, tmp_path, cache_dir) -> None:
+    script = write(tmp_path)
+    snaps = tmp_path / "snaps"
+    snaps.mkdir()
+    env = {**os.environ, **fake_sbatch(tmp_path, "echo 1\n")}
+    ro = f"mount --bind {snaps} {snaps} && mount -o remount,ro,bind {snaps} && "
+    command = ro + shlex.join([str(reprorun_exe), "submit", "--snapshot-dir", str(snaps), str(script)])
+    proc = subprocess.run(["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, check=False)  # fmt: skip
+    if "mount" in proc.stderr and "reprorun" not in proc.stderr:
+        pytest.skip(f"cannot mount a folder read-only here: {proc.stderr.strip()}")
+    assert proc.returncode == 2, proc.stderr
+    assert f"reprorun: error: the snapshot folder {snaps} cannot be written: {snaps} is not writable" in proc.stderr
     assert not (cache_dir / "envs").exists()
 
 

@@ -135,6 +135,8 @@ def test_render_orders_defaults_script_lines_and_command_line(tmp_path: Path) ->
     assert sbatch_lines[3:8] == [d.text for d in directives]
     assert sbatch_lines[8:] == ["#SBATCH --array=0-3", "#SBATCH --time=20"]
     assert f"export REPRORUN_CACHE_DIR='{tmp_path}/cache dir'" in text
+    with_lock = batch.render(_batch(tmp_path, environment=(("REPRORUN_LOCK", "mkdir"), ("REPRORUN_CONFIG", "/a b"))))
+    assert "\nexport REPRORUN_LOCK=mkdir\nexport REPRORUN_CONFIG='/a b'\n" in with_lock
     assert "key 0123456789abcdef0123" in text
     assert subprocess.run(["bash", "-n"], input=text, text=True, check=False).returncode == 0
 

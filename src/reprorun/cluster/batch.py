@@ -138,6 +138,7 @@ class Batch:
     args: tuple[str, ...] = ()  # the script's arguments, the same in every task
     task_args: tuple[tuple[str, ...], ...] | None = None  # per array task (--each): task i gets [i]
     options_first: bool = False  # args and task_args are reprorun's options, before the script (--output)
+    environment: tuple[tuple[str, str], ...] = ()  # more variables the tasks need as they were here
 
     def is_array(self) -> bool:
         """Whether the job is an array (the script's own #SBATCH --array counts)."""
@@ -168,6 +169,7 @@ def render(batch: Batch) -> str:
         lines.append("# from the command line:")
         lines.extend(f"#SBATCH {quote(arg)}" for arg in batch.options)
     lines += ["", f"export REPRORUN_CACHE_DIR={shlex.quote(batch.cache_root)}"]
+    lines += [f"export {name}={shlex.quote(value)}" for name, value in batch.environment]
     command = " ".join(shlex.quote(word) for word in [*batch.command, batch.snapshot])
     if batch.task_args is None:
         fixed = "".join(" " + shlex.quote(arg) for arg in batch.args)

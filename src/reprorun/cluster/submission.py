@@ -27,6 +27,8 @@ from reprorun.script.metadata import Metadata
 
 log = logging.getLogger("reprorun")
 
+# Variables that must mean on the compute nodes what they meant here, even under `--export=NONE`.
+EXPORTED = ("REPRORUN_CONFIG", "REPRORUN_LOCK", "REPRORUN_LOCK_STALE")
 NODE_LOCAL = ("/tmp", "/var/tmp", "/dev/shm", "/run")  # noqa: S108 - paths to warn about, not to use
 
 
@@ -123,6 +125,7 @@ def plan(request: Request, options: Options, build: bool) -> Job:
         source=request.script, snapshot=str(snapshot.script), folder=str(snapshot.folder), command=command,
         cache_root=str(cache.path), env_key=key, script_directives=tuple(directives), options=tuple(sbatch_options),
         args=args, task_args=task_args, options_first=request.notebook is not None,
+        environment=tuple((name, os.environ[name]) for name in EXPORTED if os.environ.get(name)),
     )  # fmt: skip
     warm = not request.sources_on_command_line and request.notebook is None
     return Job(spec, env, cache, script.text, snapshot, batch, batchmod.render(batch), warm, kernel_env)

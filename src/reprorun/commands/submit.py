@@ -25,6 +25,7 @@ from reprorun.records import command
 
 log = logging.getLogger("reprorun")
 
+
 def describe(name: str) -> str:
     """One line for `--help`."""
     return ("Prepare the script's environment here, snapshot the script, and submit it to Slurm (tasks run "
@@ -73,13 +74,17 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
     slurm.sbatch()  # no sbatch: say so before building anything
     job = plan(request, options, build=True)
     assert job.env is not None
-    snapmod.create(job.snapshot, python=str(job.env.python))
-    if request.notebook is not None and request.notebook.params:
-        copy = params_copy(job.snapshot, request.notebook.params)
-        if not copy.exists():
-            snapmod.write_file(copy, Path(request.notebook.params).read_text("utf-8"))
-    if not job.batch_file.exists():
-        snapmod.write_file(job.batch_file, job.text)
+    try:
+        snapmod.create(job.snapshot, python=str(job.env.python))
+        if request.notebook is not None and request.notebook.params:
+            copy = params_copy(job.snapshot, request.notebook.params)
+            if not copy.exists():
+                snapmod.write_file(copy, Path(request.notebook.params).read_text("utf-8"))
+        if not job.batch_file.exists():
+            snapmod.write_file(job.batch_file, job.text)
+    except OSError as exc:
+        raise ClusterError(f"cannot write the snapshot {job.snapshot.folder}: {exc.strerror or exc}",
+                           hint="choose a snapshot folder you can write: --snapshot-dir DIR") from None  # fmt: skip
     _prepare_tasks(job)
     job_id = slurm.submit(str(job.batch_file))
     sys.stdout.write(job_id + "\n")
