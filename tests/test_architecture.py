@@ -29,7 +29,7 @@ LAYERS: dict[str, int] = {
     "reprorun.freeze": 3,  # pins (pure), resolution, write-back
     "reprorun.launch": 3,  # activation, exec, the in-process and warm launches
     "reprorun.cluster": 4,  # Slurm: batch scripts, snapshots, sbatch
-    "reprorun.portable": 4,  # other platforms, bundles, exports
+    "reprorun.portable": 3,  # other platforms, bundles, exports (freeze's write-back resolves with it)
     "reprorun.records": 4,  # run records
     "reprorun.jupyter": 4,  # Jupyter kernels and executed notebooks
     "reprorun.progress": 2,  # the build's status line
@@ -169,7 +169,9 @@ def package_of(name: str) -> str | None:
 # except the features of layer 4, which build on each other (submit records its jobs, a notebook
 # is submitted); the cycle test still holds them. `__main__` is the command line's entry point.
 SIDEWAYS_LAYERS = {4}
-SIDEWAYS = {("reprorun.__main__", "reprorun.cli")}
+# freeze's write-back resolves for other platforms with portable, which builds on freeze's pins.
+SIDEWAYS = {("reprorun.__main__", "reprorun.cli"), ("reprorun.freeze", "reprorun.portable"),
+            ("reprorun.portable", "reprorun.freeze")}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))

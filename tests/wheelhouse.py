@@ -29,6 +29,7 @@ class Spec:
     # pip (26.x) nor uv (0.13) verify RECORD digests on install, but both refuse a wheel of a
     # major Wheel-Version they do not know, so the wheel fails to install with either.
     broken: bool = False
+    tag: str = "py3-none-any"  # a platform tag (cp311-cp311-win_amd64) makes a platform wheel
 
 
 SPECS: tuple[Spec, ...] = (
@@ -62,7 +63,7 @@ SPECS: tuple[Spec, ...] = (
 
 def wheel_name(spec: Spec) -> str:
     """The wheel's file name: the escaped, lower-cased distribution name (PEP 491)."""
-    return f"{_escaped(spec.name)}-{spec.version}-py3-none-any.whl"
+    return f"{_escaped(spec.name)}-{spec.version}-{spec.tag}.whl"
 
 
 def build_wheel(spec: Spec, dest: Path) -> Path:
@@ -77,8 +78,8 @@ def build_wheel(spec: Spec, dest: Path) -> Path:
         f"{dist_info}/WHEEL": (
             f"Wheel-Version: {'9.0' if spec.broken else '1.0'}\n"
             "Generator: reprorun-tests\n"
-            "Root-Is-Purelib: true\n"
-            "Tag: py3-none-any\n"
+            f"Root-Is-Purelib: {'true' if spec.tag.endswith('-none-any') else 'false'}\n"
+            f"Tag: {spec.tag}\n"
         ).encode(),
     }
     for extra_path, text in spec.extra_files:

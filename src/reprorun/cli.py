@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "remove": "edit",
     "cache": "cache",
     "export": "export",
+    "bundle": "bundle",
     "submit": "submit",
     "runs": "runs",
     "rerun": "rerun",
@@ -75,6 +76,10 @@ def global_parser(add_help: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--upgrade", action="store_true", help="with --freeze: re-resolve from 'requested'")
     run.add_argument("--upgrade-package", action="append", default=[], metavar="NAME",
                      help="with --freeze: move just this package (repeatable)")
+    run.add_argument("--for", dest="targets", action="append", default=[], metavar="TARGET",
+                     help="with --freeze: pin for this platform too, e.g. linux-x86_64, cp311-macos-arm64 (repeatable)")
+    run.add_argument("--bundle", metavar="DIR|FILE.tar.gz",
+                     help="build the environment from a bundle alone (reprorun bundle): no index, no network")
     run.add_argument("--hashes", action="store_true", help="with --freeze: record sha256 hashes")
     run.add_argument("--exclude-newer", metavar="DATE",
                      help="with --freeze: resolve only with files uploaded before DATE")

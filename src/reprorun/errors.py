@@ -123,6 +123,14 @@ class NoBlock(ReprorunError):
     """The script has no `script` block (exit 1, unlike an invalid one)."""
 
 
+class NoWheel(ReprorunError):
+    """A target platform cannot be satisfied from wheels; the message names package, version, target."""
+
+
+class BundleError(ReprorunError):
+    """A bundle is damaged or not a bundle; nothing was built from it."""
+
+
 class InternalError(ReprorunError):
     """reprorun caught a mistake of its own (a check of its own output failed): a bug."""
 

@@ -29,6 +29,7 @@ from reprorun.script.source import Source
 __all__ = ["Located", "Prepared", "infer_from", "load", "locate", "prepare", "show_block", "tell"]
 
 if TYPE_CHECKING:
+    from reprorun.portable.unbundle import Bundle
     from reprorun.script.infer import Inference
 
 log = logging.getLogger("reprorun")
@@ -45,13 +46,19 @@ class Prepared:
     cache: Cache
 
 
-def prepare(path: str, options: Options, meta: Metadata | None = None, script: Source | None = None) -> Prepared:
-    """Load the script (unless given) and find or build its environment (run, sync)."""
+def prepare(path: str, options: Options, meta: Metadata | None = None, script: Source | None = None,
+            bundle: Bundle | None = None) -> Prepared:  # fmt: skip
+    """Load the script (unless given) and find or build its environment (run, sync); with a bundle
+    (`--bundle`), the environment is the bundle's pins, from its wheels alone."""
     if script is None or meta is None:
         script, meta = load(path)
     cache = Cache(root(options))
     spec = build.spec_for(meta, options, cache, None if script.is_stdin else os.path.dirname(os.path.abspath(path)))
-    if meta.settings.frozen_for:  # said on the full path only: a warm run prints nothing of its own
+    if bundle is not None:
+        from reprorun.portable.unbundle import spec_from
+
+        spec = spec_from(bundle, spec)
+    elif meta.settings.frozen_for:  # said on the full path only: a warm run prints nothing of its own
         warning = frozen_for_mismatch(meta.settings.frozen_for, spec.interpreter.tag)
         if warning:
             log.warning("%s", warning)

@@ -58,12 +58,17 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
     """Arguments of `check`."""
     parser.add_argument("script", help="the script")
     parser.add_argument("--json", action="store_true", help="print the findings as one JSON object")
+    parser.add_argument("--for", dest="targets", action="append", default=[], metavar="TARGET",
+                        help="instead: check that the pins install on TARGET from wheels alone (repeatable)")
 
 
 def run(name: str, ns: argparse.Namespace, options: Options) -> int:
     """Print each finding; exit 0 only if all hold."""
-    found = locate(ns.script, options)  # an invalid block raises: exit 2, with the line marked
-    findings = check(found)
+    if ns.targets:
+        findings = _for_targets(ns.script, ns.targets, options)
+    else:
+        found = locate(ns.script, options)  # an invalid block raises: exit 2, with the line marked
+        findings = check(found)
     ok = all(f.ok for f in findings)
     if ns.json:
         json.dump({"ok": ok, "checks": [asdict(f) for f in findings]}, sys.stdout, indent=2)
@@ -72,6 +77,22 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
         for f in findings:
             sys.stdout.write(f"{'ok  ' if f.ok else 'FAIL'}  {f.name}: {f.detail}\n")
     return 0 if ok else 1
+
+
+def _for_targets(path: str, names: list[str], options: Options) -> list[Finding]:
+    """`check --for`: each target's findings (portable/wheels.py); nothing is built."""
+    from reprorun.commands import load
+    from reprorun.portable import lock, multi, wheels
+
+    _, meta = load(path)
+    resolver = lock.resolver_for(path, meta, options)
+    findings = [Finding("block", True, f"valid ({len(meta.dependencies)} dependencies)")]
+    if meta.settings.requested is not None:
+        findings.append(_frozen(meta))
+    for target in multi.target_list(names, resolver.interpreter):
+        verdicts = wheels.check(meta.dependencies, meta.settings.hashes, target, resolver)
+        findings += [Finding(v.name, v.ok, v.detail) for v in verdicts]
+    return findings
 
 
 def check(found: Located) -> list[Finding]:

@@ -27,17 +27,29 @@ def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Opti
     snapshot = files.read(path)
     meta = tell(metadata.parse(snapshot.text, path), path)
     require_block(meta, path)
+    names = tuple(ns.targets or meta.settings.targets)
+    force = _targets_reason(meta, names)
     if ns.check:
-        writeback.check(path, meta, options, hashes=ns.hashes, exclude_newer=ns.exclude_newer)
+        writeback.check(path, meta, options, hashes=ns.hashes, exclude_newer=ns.exclude_newer, force=force)
         return 0
     plan = pins.plan(meta, upgrade=ns.upgrade, upgrade_packages=ns.upgrade_package,
-                     hashes=ns.hashes, exclude_newer=ns.exclude_newer)  # fmt: skip
-    new_text = writeback.frozen_text(snapshot, snapshot.text, meta, plan, options, dry_run=ns.dry_run)
+                     hashes=ns.hashes, exclude_newer=ns.exclude_newer, force=force)  # fmt: skip
+    new_text = writeback.frozen_text(snapshot, snapshot.text, meta, plan, options, dry_run=ns.dry_run,
+                                     targets=names)  # fmt: skip
     if ns.dry_run:
         show_block(new_text, path)
     else:
         writeback.write(snapshot, new_text)
     return 0
+
+
+def _targets_reason(meta: Metadata, names: tuple[str, ...]) -> str | None:
+    """Why the block must be resolved for these targets (`--for`, `[tool.reprorun] targets`), if it must."""
+    if not names:
+        return None
+    from reprorun.portable import multi
+
+    return multi.reason(meta, names)
 
 
 def require_block(meta: Metadata, path: str) -> None:

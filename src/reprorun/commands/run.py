@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from reprorun.commands import Prepared, infer_from, load, prepare
 from reprorun.envs import build, locks
@@ -22,12 +23,21 @@ from reprorun.script.infer import tell_install_lines
 from reprorun.script.metadata import Metadata
 from reprorun.script.source import Source
 
+if TYPE_CHECKING:
+    from reprorun.portable.unbundle import Bundle
+
 log = logging.getLogger("reprorun")
 
 
 def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Options) -> execute.Plan:
     """Find or build the env and return how to run the script in it."""
-    found, told = _held(path, options, infer=ns.infer)
+    bundle = None
+    if getattr(ns, "bundle", None):
+        from reprorun.envs.cache import root
+        from reprorun.portable.unbundle import for_run
+
+        bundle, path, options = for_run(ns.bundle, path, options, root(options) / "bundles")
+    found, told = _held(path, options, infer=ns.infer, bundle=bundle)
     script, env, cache = found.script, found.env, found.cache
     build_name = env.path.name
     cache.touch(build_name)
@@ -58,7 +68,7 @@ def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Opti
     return launch
 
 
-def _held(path: str, options: Options, infer: bool) -> tuple[Prepared, bool]:
+def _held(path: str, options: Options, infer: bool, bundle: Bundle | None = None) -> tuple[Prepared, bool]:
     """The prepared env, held for this process's life (the lock's descriptor survives exec).
 
     A build of this process holds its env from before publication; a found env is held, then
@@ -72,7 +82,7 @@ def _held(path: str, options: Options, infer: bool) -> tuple[Prepared, bool]:
     elif meta.source == "none" and not script.is_stdin:
         told = tell_install_lines(script.text, path)  # before the env is built and the first import fails
     for _attempt in range(3):
-        found = prepare(path, options, meta, script)
+        found = prepare(path, options, meta, script, bundle)
         if found.env.built or locks.hold_and_verify(str(found.cache.path), found.env.path.name):
             return found, told
     raise BuildError("the environment was removed three times while starting; is 'cache prune' looping?")

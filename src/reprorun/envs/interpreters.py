@@ -261,6 +261,7 @@ def _describe(found: list[Interpreter]) -> str:
 
 
 _TAG = re.compile(r"^(?P<impl>[^-]+)-(?P<version>[^-]+)-(?P<platform>.+)$")
+_TARGETS = re.compile(r"^cp3\d+-[a-z]+-[a-z0-9_]+(?:\s*,\s*cp3\d+-[a-z]+-[a-z0-9_]+)*$")
 
 
 def frozen_for_mismatch(frozen_for: str | None, tag: str) -> str | None:
@@ -272,6 +273,8 @@ def frozen_for_mismatch(frozen_for: str | None, tag: str) -> str | None:
     """
     if not frozen_for or frozen_for == tag:
         return None
+    if _TARGETS.match(frozen_for):  # a list of targets (`--freeze --for`, docs/portability.md)
+        return _targets_mismatch(frozen_for, tag)
     frozen, running = _TAG.match(frozen_for), _TAG.match(tag)
     if frozen and running and (
         frozen["impl"] == running["impl"]
@@ -283,6 +286,19 @@ def frozen_for_mismatch(frozen_for: str | None, tag: str) -> str | None:
         f"the pins were frozen for {frozen_for}, but this is {tag}; they may not install "
         "here, or may miss packages this platform needs (reprorun --freeze --upgrade re-resolves)"
     )
+
+
+def _targets_mismatch(frozen_for: str, tag: str) -> str | None:
+    """A warning when this interpreter is none of the targets `frozen-for` lists ('cp311-linux-x86_64, ...')."""
+    running = _TAG.match(tag)
+    if running:
+        family = _platform_family(running["platform"]).replace("amd64", "x86_64").replace("win_", "windows_")
+        system, _, machine = family.replace("macosx_", "macos_").partition("_")
+        here = f"cp{''.join(running['version'].split('.')[:2])}-{system}-{machine}"
+        if running["impl"] == "cpython" and here in [t.strip() for t in frozen_for.split(",")]:
+            return None
+    return (f"the pins were frozen for {frozen_for}, but this is {tag}; they may not install here "
+            "(reprorun --freeze --for TARGET adds this platform)")  # fmt: skip
 
 
 def _platform_family(platform: str) -> str:

@@ -26,10 +26,10 @@ log = logging.getLogger("reprorun")
 
 
 def check(path: str, meta: Metadata, options: Options, *, hashes: bool = False,
-          exclude_newer: str | None = None) -> None:  # fmt: skip
+          exclude_newer: str | None = None, force: str | None = None) -> None:  # fmt: skip
     """Return when the block is frozen and current; raise `NotCurrent` (exit 1) when it is not."""
     warn_if_frozen_elsewhere(meta, options)
-    reasons = pins.plan(meta, hashes=hashes, exclude_newer=exclude_newer).reasons
+    reasons = pins.plan(meta, hashes=hashes, exclude_newer=exclude_newer, force=force).reasons
     if reasons:
         details = "\n".join(f"  {reason}" for reason in reasons)
         raise NotCurrent(f"{path}: the block is not frozen and current:\n{details}",
@@ -38,11 +38,14 @@ def check(path: str, meta: Metadata, options: Options, *, hashes: bool = False,
 
 
 def frozen_text(snapshot: files.Snapshot, text: str, meta: Metadata, plan: pins.Plan, options: Options,
-                *, dry_run: bool = False) -> str:  # fmt: skip
+                *, dry_run: bool = False, targets: tuple[str, ...] = ()) -> str:  # fmt: skip
     """The script's text with its block frozen: resolved when the plan needs it, verified.
 
-    `text`/`meta` may already differ from the snapshot (an edit by `add`/`remove`).
+    `text`/`meta` may already differ from the snapshot (an edit by `add`/`remove`). With `targets`
+    (or the block's own `targets`), the pins are resolved for each of those platforms
+    (portable/multi.py, DESIGN §7).
     """
+    targets = targets or meta.settings.targets
     assert meta.block is not None
     if not plan.needed:
         warn_if_frozen_elsewhere(meta, options)
@@ -55,21 +58,27 @@ def frozen_text(snapshot: files.Snapshot, text: str, meta: Metadata, plan: pins.
     sources = sources_for(options, meta.settings, exclude_newer=exclude, base=base)
     where = cache.Cache(cache.root(options))
     with scratch(where.path):  # pip's temporary files and the report stay inside the cache
-        report = resolve.resolve(plan, interpreter, sources, options.verbosity, where.pip)
-    resolution = resolve.from_report(report, plan.requested)
-    new_text = render(text, meta, plan, resolution, interpreter.tag)
+        if targets:
+            from reprorun.portable import multi
+
+            resolution, tag = multi.resolve_for(plan, meta, targets, interpreter, sources, options, where.pip)
+        else:
+            report = resolve.resolve(plan, interpreter, sources, options.verbosity, where.pip)
+            resolution, tag = resolve.from_report(report, plan.requested), interpreter.tag
+    new_text = render(text, meta, plan, resolution, tag, targets or None)
     verify(text, meta.block, new_text, snapshot.path)
-    _summarise(snapshot.path, meta, resolution, interpreter.tag, dry_run)
+    _summarise(snapshot.path, meta, resolution, tag, dry_run)
     return new_text
 
 
-def render(text: str, meta: Metadata, plan: pins.Plan, resolution: pins.Resolution, frozen_for: str) -> str:
+def render(text: str, meta: Metadata, plan: pins.Plan, resolution: pins.Resolution, frozen_for: str,
+           targets: tuple[str, ...] | None = None) -> str:  # fmt: skip
     """The script's new text: its block frozen to the resolution; every other byte kept."""
     assert meta.block is not None
     comments = blockedit.array_comments(meta.block.content)
     lines = pins.dependency_lines(resolution, comments, frozen=meta.settings.frozen_for is not None)
     hashes = {p.name: p.hashes for p in resolution.pins if p.hashes} if plan.hashes else None
-    fields = blockedit.FrozenFields(plan.requested, frozen_for, plan.exclude_newer, hashes)
+    fields = blockedit.FrozenFields(plan.requested, frozen_for, plan.exclude_newer, hashes, targets)
     content = blockedit.freeze_content(meta.block.content, lines, fields)
     return blockedit.replace_block(text, meta.block, content)
 

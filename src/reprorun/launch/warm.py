@@ -183,7 +183,8 @@ def eligible(ns: object) -> bool:
     Sources from the config file are fine: its text is part of the fingerprint. The installer
     does not matter: pip and uv build the same env, so either may fill the index.
     """
-    return not any(getattr(ns, name, None) for name in ("index_url", "extra_index_url", "find_links", "no_index"))
+    sources = ("index_url", "extra_index_url", "find_links", "no_index", "bundle")
+    return not any(getattr(ns, name, None) for name in sources)
 
 
 def record(root: os.PathLike[str] | str, text: str, script: str, python_request: str | None,

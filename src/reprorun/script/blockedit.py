@@ -42,6 +42,7 @@ class FrozenFields:
     frozen_for: str
     exclude_newer: str | None = None
     hashes: Mapping[str, tuple[str, ...]] | None = None
+    targets: tuple[str, ...] | None = None  # `--for` targets; None leaves the key as it is
 
 
 # --- the block as text -------------------------------------------------------------------------
@@ -263,6 +264,9 @@ def freeze_content(content: str, lines: Sequence[Line], fields: FrozenFields) ->
         item = tomlkit.parse(render_array("requested", [Line(r) for r in requested],
                                           inline_if_fits=True))["requested"]  # fmt: skip
         table["requested"] = item
+    if fields.targets is not None and table.get("targets") != list(fields.targets):
+        table["targets"] = tomlkit.parse(render_array("targets", [Line(t) for t in fields.targets],
+                                                      inline_if_fits=True))["targets"]  # fmt: skip
     for key, value in (("frozen-for", fields.frozen_for), ("exclude-newer", fields.exclude_newer)):
         if value is None or table.get(key) == value:
             continue

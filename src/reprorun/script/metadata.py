@@ -31,7 +31,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 KNOWN_FIELDS = ("requires-python", "dependencies", "tool")
 SETTINGS_KEYS = (
     "requested", "frozen-for", "exclude-newer", "index-url", "extra-index-urls", "find-links",
-    "hashes", "record",
+    "hashes", "record", "targets",
 )  # fmt: skip
 HASH_RE = re.compile(r"sha256:[0-9a-f]{64}")
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?")
@@ -60,6 +60,7 @@ class Settings:
     find_links: tuple[str, ...] = ()
     hashes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     record: str | None = None  # record every run in this folder (relative: to the script's)
+    targets: tuple[str, ...] = ()  # the platforms `--freeze` resolves for (DESIGN §7)
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ def _settings(table: object, where: _Locator, notices: list[Notice]) -> Settings
     for key in ("frozen-for", "index-url", "record"):
         if key in table and not isinstance(table[key], str):
             raise where.error(key, f"'{key}' must be a string")
-    for key in ("extra-index-urls", "find-links"):
+    for key in ("extra-index-urls", "find-links", "targets"):
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise where.error(key, f"'{key}' must be an array of strings")
@@ -219,6 +220,7 @@ def _settings(table: object, where: _Locator, notices: list[Notice]) -> Settings
         find_links=tuple(table.get("find-links", ())),
         hashes=_hashes(table, where),
         record=table.get("record"),
+        targets=tuple(table.get("targets", ())),
     )
 
 

@@ -1,0 +1,1 @@
+"""Portability (DESIGN §7): pins for several platforms, bundles for offline machines, exports."""
