@@ -193,3 +193,59 @@ def test_a_harmed_bundle_is_refused_naming_what(tmp_path: Path, harm, message: s
     with pytest.raises(BundleError) as caught:
         verify(bundle, "b")
     assert message in caught.value.message
+
+
+# --- more edges of the renderers ----------------------------------------------------------------------
+
+
+def test_pylock_without_targets_or_requires_python_and_pins_without_wheels(tmp_path: Path) -> None:
+    wheel = Wheel("a-1-py3-none-any.whl", (tmp_path / "a-1-py3-none-any.whl").as_uri(), "c" * 64)
+    export = Exported("job.py", ("a==1", "b @ https://example.org/b.whl", "c; sys_platform == 'win32'"), {}, (),
+                      "x", wheels={"a==1": (wheel,)})  # fmt: skip
+    data = tomllib.loads(pylock.render(export))
+    assert "environments" not in data and "requires-python" not in data
+    assert [p["name"] for p in data["packages"]] == ["a"]  # the others have no wheel to lock
+
+
+def test_pylock_strings_are_escaped_as_toml(tmp_path: Path) -> None:
+    wheel = Wheel('q"uote-1-py3-none-any.whl', "https://example.org/q%22uote.whl", "d" * 64)
+    export = Exported("job.py", ("q==1",), {}, (), "x", requires_python='>=3.10,!="3.11.0"', wheels={"q==1": (wheel,)})
+    data = tomllib.loads(pylock.render(export))
+    assert data["requires-python"] == '>=3.10,!="3.11.0"'
+    assert data["packages"][0]["wheels"][0]["name"] == 'q"uote-1-py3-none-any.whl'
+
+
+def test_environment_name_and_image_tag_come_from_the_script_name() -> None:
+    export = Exported("some dir/My Job.py", ("a==1",), {}, (LINUX,), "cp311-linux-x86_64")
+    assert yaml_name(exported.environment_yml(export)) == "My-Job"
+    assert "docker build -t my-job -f Dockerfile ." in containers.dockerfile(export)
+
+
+def yaml_name(text: str) -> str:
+    import yaml
+
+    return str(yaml.safe_load(text)["name"])
+
+
+def test_wheel_of_a_report_item() -> None:
+    from reprorun.portable.resolve import wheel_of
+
+    item = {"download_info": {"url": "https://files.example/p/a-1.0-py3-none-any.whl#sha256=ab",
+                              "archive_info": {"hashes": {"sha256": "ab" * 32}}}}  # fmt: skip
+    assert wheel_of(item) == ("a-1.0-py3-none-any.whl", item["download_info"]["url"], "ab" * 32)
+    assert wheel_of({"download_info": {"url": "file:///w/b-1-py3-none-any.whl"}})[2] is None
+
+
+def test_the_export_table_names_every_format_in_its_help() -> None:
+    import argparse
+
+    from reprorun.commands import export
+
+    parser = argparse.ArgumentParser()
+    export.configure("export", parser)
+    text = parser.format_help()
+    for name in export.FORMATS:
+        assert name in text
+    assert export.describe("export").startswith("Write the script's frozen pins for another tool: requirements")
+    ns = parser.parse_args(["--format", "pylock", "job.py"])
+    assert (ns.format, ns.output, ns.script) == ("pylock", None, "job.py")

@@ -86,6 +86,9 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
                     "does not (reprorun --freeze %s writes them)", ns.script, reasons[0], ns.script)  # fmt: skip
     if form.wheels:
         export = lock.with_wheels(export, resolver)
+        left = [r for r in export.requirements if r not in export.wheels]
+        if left:  # a direct reference, or a requirement kept as written that applies on no target
+            log.warning("%s: not in the lock (no wheel located for it): %s", ns.script, ", ".join(left))
     output = ns.output
     if output is None and form.beside is not None:
         output = os.path.join(os.path.dirname(ns.script), form.beside(export.stem))

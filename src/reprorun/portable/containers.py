@@ -9,6 +9,7 @@ the folder the image is built in, and runs as the entry point with the image's a
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from packaging.requirements import Requirement
@@ -33,6 +34,11 @@ def install_commands(exported: Exported) -> list[str]:
     return commands
 
 
+def _tag(stem: str) -> str:
+    """An image name Docker accepts: lower case, no spaces."""
+    return re.sub(r"[^a-z0-9._-]+", "-", stem.lower()).strip("-._") or "script"
+
+
 def base_image(exported: Exported) -> str:
     """`python:3.11-slim` for a block frozen for CPython 3.11."""
     return f"python:{exported.python}-slim"
@@ -44,7 +50,7 @@ def dockerfile(exported: Exported) -> str:
     run = " \\\n    && ".join(install_commands(exported))
     return (
         f"# Exported by reprorun from {script}, frozen for {exported.frozen_for}.\n"
-        f"# Build in the folder of {script}: docker build -t {exported.stem.lower()} -f Dockerfile .\n"
+        f"# Build in the folder of {script}: docker build -t {_tag(exported.stem)} -f Dockerfile .\n"
         f"FROM {base_image(exported)}\n"
         f"ENV VIRTUAL_ENV={VENV} PATH={VENV}/bin:$PATH PYTHONUNBUFFERED=1\n"
         f"RUN {run}\n"
