@@ -68,8 +68,11 @@ def try_recorded(argv: list[str]) -> None:
         capture=parsed.capture, command=tuple(argv),
     )  # fmt: skip
     recording = open_recording(request)
-    if recording is None:
-        return  # said why; the full path runs the script unrecorded
+    if recording is None:  # said why; run unrecorded, as the full path would (without saying it twice)
+        try:
+            os.execve(python, list(request.child_argv), activate.variables(env))
+        except OSError:
+            return
     sys.exit(die_like(recording.run()))
 
 
