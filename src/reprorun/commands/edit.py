@@ -79,8 +79,8 @@ def init(ns: argparse.Namespace, options: Options) -> int:
                              hint=f"edit it with: reprorun add {ns.script} REQ...")  # fmt: skip
         if meta.source == "pep722" and not ns.infer:
             requirements = [*meta.dependencies, *requirements]
-            log.warning("%s: adopted the PEP 722 'Script Dependencies' comment; you may delete it now",
-                        ns.script)  # fmt: skip
+    else:
+        meta = None
     requires_python = ns.requires_python
     if ns.from_file:
         adopted = _adopt(ns.from_file)
@@ -98,8 +98,8 @@ def init(ns: argparse.Namespace, options: Options) -> int:
             raise UsageError(f"requires-python {requires_python!r} is not a version specifier",
                              hint="write it like '>=3.10'") from None  # fmt: skip
     content = blockedit.new_content(list(dict.fromkeys(requirements)), requires_python)
-    new_text = blockedit.insert_block(text, content)
-    _verify_insert(text, new_text, ns.script)
+    new_text, rest = _place_block(text, meta, content, ns.script)
+    _verify_insert(rest, new_text, ns.script)
     return _finish(snapshot, new_text, ns, f"wrote a script block into {ns.script}"
                    + (f" ({len(requirements)} requirements)" if requirements else ""))  # fmt: skip
 
@@ -110,8 +110,8 @@ def add(snapshot: files.Snapshot, meta: Metadata, requirements: list[str],
     if meta.block is None:
         if meta.source == "pep722":
             requirements = [*meta.dependencies, *requirements]
-        new_text = blockedit.insert_block(snapshot.text, blockedit.new_content(requirements))
-        _verify_insert(snapshot.text, new_text, ns.script)
+        new_text, rest = _place_block(snapshot.text, meta, blockedit.new_content(requirements), ns.script)
+        _verify_insert(rest, new_text, ns.script)
         return _finish(snapshot, new_text, ns, f"added {', '.join(requirements)} to a new block in {ns.script}")
     frozen = meta.settings.requested is not None
     path = ("tool", "reprorun", "requested") if frozen else ("dependencies",)
@@ -152,6 +152,22 @@ def _edited(snapshot: files.Snapshot, meta: Metadata, content: str, ns: argparse
     else:
         writeback.write(snapshot, new_text)
     return 0
+
+
+def _place_block(text: str, meta: Metadata | None, content: str, path: str) -> tuple[str, str]:
+    """The text with a new block, and the text the block leaves untouched: a PEP 722 comment is
+    replaced by the block (up to its last requirement line), otherwise the block is inserted."""
+    if meta is None or meta.pep722_lines is None:
+        return blockedit.insert_block(text, content), text
+    first, last = meta.pep722_lines
+    lines = blocks.split_lines(text)
+    start = lines[first - 1][0]
+    end = lines[last][0] if last < len(lines) else len(text)
+    newline = blockedit.newline_of(text, start)
+    tail = text[end:]
+    ending = newline if tail or text.endswith(("\n", "\r")) else ""
+    log.info("%s: replacing the PEP 722 'Script Dependencies' comment (lines %d-%d) with a block", path, first, last)
+    return text[:start] + blockedit.render_block(content, newline) + ending + tail, text[:start] + tail
 
 
 def _finish(snapshot: files.Snapshot, new_text: str, ns: argparse.Namespace, message: str) -> int:

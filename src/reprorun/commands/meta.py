@@ -24,6 +24,9 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 def run(name: str, ns: argparse.Namespace, options: Options) -> int:
     """Print the block, or fail with 1 (no block) or 2 (invalid)."""
     _, meta = load(ns.script)
+    if meta.source == "none" and meta.near_misses:
+        miss = meta.near_misses[0]
+        raise NoBlock(f"{ns.script}:{miss.line}: no '# /// script' block: {miss.message}", hint=miss.hint)
     if meta.source == "none":
         raise NoBlock(f"{ns.script}: no '# /// script' block", hint=f"add one with: reprorun init {ns.script}")
     json.dump(meta.to_json(), sys.stdout, indent=2, ensure_ascii=False)

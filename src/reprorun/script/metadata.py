@@ -13,7 +13,7 @@ import datetime as dt
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from reprorun.errors import MetadataError
 from reprorun.script.blocks import Block, scan, split_lines
+from reprorun.script.nearmiss import near_misses, uv_table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,6 +76,8 @@ class Metadata:
     dependencies: tuple[str, ...] = ()
     settings: Settings = field(default_factory=Settings)
     notices: tuple[Notice, ...] = ()
+    near_misses: tuple[Notice, ...] = ()  # lines meant to open or close a block (also in notices)
+    pep722_lines: tuple[int, int] | None = None  # first and last line of the PEP 722 comment read
 
     def to_json(self) -> dict[str, Any]:
         """The block as a JSON-ready object (dates and times as ISO 8601 strings)."""
@@ -84,10 +87,13 @@ class Metadata:
 def parse(text: str, path: str = "<script>") -> Metadata:
     """Parse a script's text; raise `MetadataError` for any invalid block."""
     result = scan(text)
+    misses = tuple(Notice(*found) for found in near_misses(text, result.blocks)) if "///" in text else ()
     notices = [
         Notice(u.line, f"unclosed '# /// {u.type}' block ignored", "close it with a '# ///' line")
         for u in result.unclosed
+        if not any(miss.line >= u.line for miss in misses)  # the near miss at or after it says it better
     ]
+    notices += misses
     scripts = result.of_type("script")
     if len(scripts) > 1:
         second = scripts[1]
@@ -99,10 +105,11 @@ def parse(text: str, path: str = "<script>") -> Metadata:
             hint="PEP 723 allows one 'script' block per file; merge them",
         )
     if not scripts:
-        return _parse_pep722(text, path, notices)
-    block = scripts[0]
-    data = _load_toml(block, text, path)
-    return _validate(data, block, text, path, notices)
+        meta = _parse_pep722(text, path, notices)
+    else:
+        block = scripts[0]
+        meta = _validate(_load_toml(block, text, path), block, text, path, notices)
+    return replace(meta, near_misses=misses) if misses else meta
 
 
 def _load_toml(block: Block, text: str, path: str) -> dict[str, Any]:
@@ -160,6 +167,9 @@ def _validate(
     if not isinstance(tool, dict):
         raise where.error("tool", "'tool' must be a table")
     settings = _settings(tool.get("reprorun", {}), where, notices)
+    uv_advice = uv_table(tool)
+    if uv_advice is not None:
+        notices.append(Notice(where.table_line("tool", "uv"), *uv_advice))
     return Metadata(
         path=path,
         source="pep723",
@@ -294,6 +304,7 @@ def _parse_pep722(text: str, path: str, notices: list[Notice]) -> Metadata:
         if not _PEP722_MARKER.match(line.lstrip("\ufeff")):
             continue
         dependencies = []
+        last = number
         for offset, (_, dep_line) in enumerate(lines[number:], start=number + 1):
             if not dep_line.startswith("#"):
                 break
@@ -302,15 +313,14 @@ def _parse_pep722(text: str, path: str, notices: list[Notice]) -> Metadata:
                 break
             try:
                 parse_requirement(requirement)
-            except InvalidRequirement as exc:
-                raise MetadataError(
-                    f"invalid requirement {requirement!r} in the 'Script Dependencies' comment: "
-                    + str(exc).splitlines()[0],
-                    path=path,
-                    line=offset,
-                    source_line=dep_line,
-                ) from None
+            except InvalidRequirement:
+                # Real scripts follow the list with prose (`# USAGE: ...`): the list ends here.
+                notices.append(Notice(offset, f"the 'Script Dependencies' list ends before this line: "
+                                      f"{dep_line.strip()!r} is not a requirement",
+                                      "separate the list from other comments with a '#' line"))  # fmt: skip
+                break
             dependencies.append(requirement)
+            last = offset
         notices.append(
             Notice(
                 number,
@@ -318,8 +328,10 @@ def _parse_pep722(text: str, path: str, notices: list[Notice]) -> Metadata:
                 f"convert it to a PEP 723 block with: reprorun init --infer {path}",
             )
         )
+        notices.sort(key=lambda notice: notice.line)
         return Metadata(path=path, source="pep722", dependencies=tuple(dependencies),
-                        data={"dependencies": dependencies}, notices=tuple(notices))  # fmt: skip
+                        data={"dependencies": dependencies}, notices=tuple(notices),
+                        pep722_lines=(number, last))  # fmt: skip
     return Metadata(path=path, source="none", notices=tuple(notices))
 
 
@@ -346,6 +358,15 @@ class _Locator:
         if found < 0:
             found = start if parent is not None else -1
         return self.block.content_line(found + 1) if found >= 0 else self.block.start_line
+
+    def table_line(self, *dotted: str) -> int:
+        """The file line of the first header or key that starts with the dotted name (`[tool.uv...`)."""
+        name = r"\s*\.\s*".join(rf"[\"']?{re.escape(part)}[\"']?" for part in dotted)
+        pattern = re.compile(rf"^\s*(?:\[+\s*)?{name}\s*[\].=]")
+        for index, line in enumerate(self.lines):
+            if pattern.match(line):
+                return self.block.content_line(index + 1)
+        return self.key_line(dotted[-1])
 
     def _find(self, key: str, start: int) -> int:
         # `key = ...`, `a.b.key = ...`, `"key" = ...` or a `[a.key]` / `[[a.key]]` table header;

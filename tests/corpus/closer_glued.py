@@ -1,0 +1,4 @@
+# /// script
+# dependencies = ["alpha"]
+#///
+import alpha

@@ -1,0 +1,4 @@
+# /// Script
+# dependencies = ["alpha"]
+# ///
+import alpha

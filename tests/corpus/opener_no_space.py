@@ -1,0 +1,6 @@
+#/// script
+# dependencies = ["alpha"]
+# ///
+import alpha
+
+print(alpha.__version__)

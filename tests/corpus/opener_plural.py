@@ -1,0 +1,5 @@
+"""A tool."""
+# /// scripts
+# dependencies = ["alpha"]
+# ///
+import alpha
