@@ -63,10 +63,8 @@ def _isolated_environment(
     monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     monkeypatch.setenv("UV_NO_CONFIG", "1")
     monkeypatch.setenv("UV_OFFLINE", "1")
-    # uv reads no PIP_* variable: give it the same wheelhouse, so `--installer auto` (uv when
-    # installed, as in the test extra) and `--installer pip` see the same packages.
-    monkeypatch.setenv("UV_NO_INDEX", "1")
-    monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
+    # No UV_FIND_LINKS/UV_NO_INDEX: uv reads no PIP_* variable itself, and reprorun hands it pip's
+    # settings (pipconfig.py), so every uv-built env in the suite proves that it does.
     monkeypatch.setenv("UV_CACHE_DIR", str(_uv_cache))
     monkeypatch.setenv("REPRORUN_CACHE_DIR", str(cache_dir))
     xdg = tmp_path_factory.mktemp("xdg")

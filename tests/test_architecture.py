@@ -48,8 +48,10 @@ STDLIB_ONLY: dict[str, set[str]] = {
     "reprorun.launch.inprocess": {"reprorun.launch.activate"},
     "reprorun.launch.warm": {
         "reprorun", "reprorun.envs.layout", "reprorun.envs.locks", "reprorun.launch.activate",
-        "reprorun.launch.inprocess", "reprorun.script.blocks",
+        "reprorun.launch.inprocess", "reprorun.script.blocks", "reprorun.envs.pipconfig",
     },
+    # pip's configuration: its path list and fingerprint are on the warm path; errors only when reading.
+    "reprorun.envs.pipconfig": {"reprorun.errors"},
     "reprorun.launch._runner": set(),
     "reprorun.envs._compile": set(),
 }
@@ -63,10 +65,12 @@ ALLOWED: dict[str, set[str]] = {
     "reprorun.script.source": {"reprorun.errors"},
     "reprorun.script.cells": {"reprorun.script.blocks", "reprorun.errors"},
     "reprorun.script.requirements": {"reprorun.script.metadata"},
-    "reprorun.script.metadata": {"reprorun.script.blocks", "reprorun.errors"},
+    "reprorun.script.metadata": {"reprorun.script.blocks", "reprorun.script.nearmiss", "reprorun.errors"},
+    "reprorun.script.nearmiss": {"reprorun.script.blocks"},
     "reprorun.envs.keys": {"reprorun.envs.installers.sources", "reprorun.envs.interpreters",
                            "reprorun.script.requirements"},
-    "reprorun.envs.installers.sources": {"reprorun.options", "reprorun.script.metadata"},
+    "reprorun.envs.installers.sources": {"reprorun.options", "reprorun.script.metadata", "reprorun.envs.pipconfig",
+                                         "reprorun.errors"},
     "reprorun.freeze.pins": {"reprorun.errors", "reprorun.script.blockedit", "reprorun.script.metadata",
                              "reprorun.script.requirements"},
 }
@@ -300,5 +304,6 @@ def test_no_import_cycles() -> None:
 
 
 def test_the_graph_reader_resolves_imports() -> None:
-    assert GRAPH["reprorun.script.metadata"] == {"reprorun.script.blocks", "reprorun.errors"}
+    expected = {"reprorun.script.blocks", "reprorun.script.nearmiss", "reprorun.errors"}
+    assert GRAPH["reprorun.script.metadata"] == expected
     assert "reprorun.errors" in GRAPH["reprorun.cli"]

@@ -18,13 +18,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def rr(run_reprorun, wheelhouse):
-    """run_reprorun with uv pointed at the wheelhouse too (fast builds)."""
-
-    def run(*args, env=None, **kwargs):
-        return run_reprorun(*args, env={"UV_FIND_LINKS": str(wheelhouse), **(env or {})}, **kwargs)
-
-    return run
+def rr(run_reprorun):
+    """run_reprorun (uv gets the wheelhouse from pip's PIP_FIND_LINKS through reprorun)."""
+    return run_reprorun
 
 
 def _script(folder: Path, name: str, dep: str) -> Path:

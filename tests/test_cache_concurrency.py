@@ -52,7 +52,7 @@ def _script(folder: Path, name: str, requirement: str) -> Path:
 def test_sixteen_runs_while_prune_loops(reprorun_exe, run_reprorun, tmp_path, cache_dir, wheelhouse, lock_mode):
     started, release = tmp_path / "started", tmp_path / "release"
     started.mkdir()
-    env = {**os.environ, "UV_FIND_LINKS": str(wheelhouse), "STARTED": str(started), "RELEASE": str(release),
+    env = {**os.environ, "STARTED": str(started), "RELEASE": str(release),
            "REPRORUN_LOCK": lock_mode}  # fmt: skip
     paths = {name: _script(tmp_path, name, req) for name, req in SCRIPTS.items()}
     stop = threading.Event()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,13 +39,18 @@ def builds(cache_dir: Path) -> list[str]:
 
 def test_first_run_builds_second_reuses_without_pip(run_reprorun, tmp_path, cache_dir, wheelhouse):
     path = script(tmp_path, "s.py", ["beta"], "import alpha, beta\nprint('alpha', alpha.__version__)\n")
-    first = run_reprorun(path, env=PIP)
+    own = tmp_path / "wheels"  # pip's find-links is part of the key: the same folder, emptied below
+    shutil.copytree(wheelhouse, own)
+    env = {**PIP, "PIP_FIND_LINKS": str(own)}
+    first = run_reprorun(path, env=env)
     assert first.returncode == 0, first.stderr
     assert first.stdout == "alpha 2.0\n"
     assert "creating an environment" in first.stderr
     assert len(builds(cache_dir)) == 1
-    # No package source at all: a second run that called pip would fail.
-    second = run_reprorun(path, env={**PIP, "PIP_FIND_LINKS": str(tmp_path / "nowhere")})
+    # No package left in the source: a second run that called pip would fail.
+    shutil.rmtree(own)
+    own.mkdir()
+    second = run_reprorun(path, env=env)
     assert second.returncode == 0, second.stderr
     assert second.stdout == "alpha 2.0\n"
     assert second.stderr == ""  # a warm run prints nothing of its own
@@ -54,7 +60,8 @@ def test_first_run_builds_second_reuses_without_pip(run_reprorun, tmp_path, cach
 def test_cold_path_reuse_also_skips_pip(run_reprorun, tmp_path, cache_dir):
     path = script(tmp_path, "s.py", ["alpha"], "print('ok')\n")
     assert run_reprorun(path, env=PIP).returncode == 0
-    again = run_reprorun(path, env={**PIP, "REPRORUN_WARM": "0", "PIP_FIND_LINKS": str(tmp_path)})
+    # pip refuses to start with this setting, which is not part of the key: any pip call would fail.
+    again = run_reprorun(path, env={**PIP, "REPRORUN_WARM": "0", "PIP_DEFAULT_TIMEOUT": "never"})
     assert (again.returncode, again.stdout, again.stderr) == (0, "ok\n", "")
 
 

@@ -125,6 +125,8 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--find-links", action="append", default=[], metavar="PATH",
                        help="a folder or page of distributions (repeatable)")
     group.add_argument("--no-index", action="store_true", help="ignore package indexes (only --find-links)")
+    group.add_argument("--no-build", action="store_true",
+                       help="install wheels only; a package that would be built from source is an error")
     group.add_argument("--offline", action="store_true", help="never touch the network; fail if the env is not built")
     group.add_argument("--refresh", action="store_true", help="build a new environment even if one is cached")
     group.add_argument("--installer", choices=("auto", "pip", "uv"), default=None,
@@ -139,7 +141,8 @@ def options_from(ns: argparse.Namespace) -> Options:
     from reprorun.config import option_defaults
 
     merged = option_defaults({"installer": ns.installer, "cache_dir": ns.cache_dir, "index_url": ns.index_url,
-                              "extra_index_urls": ns.extra_index_url, "find_links": ns.find_links})  # fmt: skip
+                              "extra_index_urls": ns.extra_index_url, "find_links": ns.find_links,
+                              "no_build": ns.no_build})  # fmt: skip
     return Options(
         python=ns.python,
         no_index=ns.no_index,

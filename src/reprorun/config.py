@@ -10,6 +10,8 @@ file `REPRORUN_CONFIG` names. Top-level keys only:
     find-links = ["/shared/wheels"]
     prune-older-than = "30d"
     record = "~/runs"                     # record every run there (docs/records.md)
+    python = "3.11"                       # the interpreter, as --python takes it
+    no-build = true                       # wheels only: refuse to build packages from source
 
 An invalid file is an error naming the file and the line; an unknown key is a warning.
 """
@@ -35,7 +37,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 log = logging.getLogger("reprorun")
 
 INSTALLERS = ("auto", "pip", "uv")
-_STRINGS = ("cache-dir", "installer", "index-url", "prune-older-than", "record")
+_STRINGS = ("cache-dir", "installer", "index-url", "prune-older-than", "record", "python")
+_BOOLEANS = ("no-build",)
 _LISTS = ("extra-index-urls", "find-links")
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 
@@ -52,6 +55,8 @@ class Config:
     find_links: tuple[str, ...] = ()
     prune_older_than: str | None = None
     record: str | None = None
+    python: str | None = None
+    no_build: bool = False
 
 
 def load() -> Config:
@@ -82,11 +87,14 @@ def parse(text: str, path: str) -> Config:
         line = int(pos.group(1)) if pos else len(text.splitlines()) or 1
         raise ConfigError(f"{path}:{line}: invalid TOML: {_TOML_POS.sub('', str(exc)).strip()}") from None
     for key in data:
-        if key not in (*_STRINGS, *_LISTS):
+        if key not in (*_STRINGS, *_LISTS, *_BOOLEANS):
             log.warning("%s:%d: unknown key '%s' ignored", path, _line_of(text, key), key)
     for key in _STRINGS:
         if key in data and not isinstance(data[key], str):
             raise _error(text, path, key, f"'{key}' must be a string")
+    for key in _BOOLEANS:
+        if key in data and not isinstance(data[key], bool):
+            raise _error(text, path, key, f"'{key}' must be true or false")
     for key in _LISTS:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -109,6 +117,8 @@ def parse(text: str, path: str) -> Config:
         find_links=tuple(_path(p, path) or p for p in data.get("find-links", ())),
         prune_older_than=data.get("prune-older-than"),
         record=_path(data.get("record"), path),
+        python=data.get("python"),
+        no_build=data.get("no-build", False),
     )
 
 
@@ -121,7 +131,11 @@ def option_defaults(ns_values: dict[str, Any]) -> dict[str, Any]:
         # pip's and uv's own variables are the environment level of "CLI > env > file".
         return None if any(env.get(n) for n in names) else value
 
+    python_origin = "REPRORUN_PYTHON" if env.get("REPRORUN_PYTHON") else f"python in {conf.path}"
     return {
+        "python_default": env.get("REPRORUN_PYTHON") or conf.python,
+        "python_origin": python_origin,
+        "no_build": bool(ns_values.get("no_build")) or conf.no_build,
         "installer": ns_values.get("installer") or env.get("REPRORUN_INSTALLER") or conf.installer or "auto",
         "cache_dir": ns_values.get("cache_dir") or env.get("REPRORUN_CACHE_DIR") or conf.cache_dir,
         "index_url": ns_values.get("index_url")

@@ -6,7 +6,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 log = logging.getLogger("reprorun")
@@ -42,9 +42,13 @@ def run(
     cwd: str | None = None,
     stream: bool = False,
     input_text: str | None = None,
+    on_line: Callable[[str], None] | None = None,
 ) -> Result:
-    """Run argv (never through a shell); with `stream`, let its output through as it comes."""
+    """Run argv (never through a shell); with `stream`, let its output through as it comes; with
+    `on_line`, hand each line of its output (stdout and stderr merged) over as it comes, and keep it."""
     log.debug("$ %s", " ".join(argv))
+    if on_line is not None:
+        return _watched(argv, env, cwd, on_line)
     if stream:
         completed = subprocess.run(
             list(argv), env=None if env is None else dict(env), cwd=cwd, check=False,
@@ -58,6 +62,21 @@ def run(
         stdin=None if input_text is not None else subprocess.DEVNULL,
     )  # fmt: skip
     return Result(tuple(argv), completed.returncode, completed.stdout, completed.stderr)
+
+
+def _watched(argv: Sequence[str], env: Mapping[str, str] | None, cwd: str | None,
+             on_line: Callable[[str], None]) -> Result:  # fmt: skip
+    """Run argv with its output read line by line as it is written (a build you can watch)."""
+    kept: list[str] = []
+    with subprocess.Popen(
+        list(argv), env=None if env is None else dict(env), cwd=cwd, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1,
+    ) as process:  # fmt: skip
+        assert process.stdout is not None
+        for line in process.stdout:
+            kept.append(line)
+            on_line(line.rstrip("\r\n"))
+    return Result(tuple(argv), process.returncode, "".join(kept), "")
 
 
 def environ(**changes: str | None) -> dict[str, str]:

@@ -48,6 +48,7 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
     where = f"{found.path}" if found.path else f"not built (reprorun sync {ns.script})"
     _out(f"environment:  {where}")
     _out(f"interpreter:  {report['python'] or interp.executable} ({interp.implementation} {interp.version})")
+    _out(f"chosen as:    {found.spec.interpreter_rule}")
     _out(f"platform:     {interp.platform_tag}")
     if found.path is not None:
         _out(f"packages:     {len(report['packages'])}")
@@ -71,6 +72,7 @@ def as_json(found: Located) -> dict[str, Any]:
             "implementation": interp.implementation,
             "version": interp.version,
             "abi": interp.abi,
+            "chosen-as": found.spec.interpreter_rule,
         },
         "platform": interp.platform_tag,
         "requirements": list(found.spec.requirements),

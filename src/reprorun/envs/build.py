@@ -16,11 +16,13 @@ from reprorun.envs.cache import Cache
 from reprorun.envs.installers import backend_for
 from reprorun.envs.installers.base import InstallRequest
 from reprorun.envs.installers.sources import Sources, sources_for
+from reprorun.envs.installers.uv import find_uv
 from reprorun.envs.installers.venv import env_python
-from reprorun.envs.interpreters import Interpreter, choose
+from reprorun.envs.interpreters import Choice, Interpreter, select
 from reprorun.envs.scratch import scratch
 from reprorun.errors import BuildError, OfflineError
 from reprorun.options import Options
+from reprorun.progress import Progress
 from reprorun.script.metadata import Metadata
 
 log = logging.getLogger("reprorun")
@@ -34,6 +36,7 @@ class Spec:
     interpreter: Interpreter
     sources: Sources
     hashes: dict[str, tuple[str, ...]]
+    interpreter_rule: str = ""  # which rule of DESIGN section 2 chose the interpreter
 
     def document(self) -> dict[str, Any]:
         """The key document of this spec."""
@@ -85,26 +88,34 @@ def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Opt
     start = time.monotonic()
     interpreter = spec.interpreter
     count = len(spec.requirements)
-    backend = backend_for(options.installer, cache.pip, cache.store)  # uv links from its own cache
+    # The content store is for pip's files: uv links from its own cache.
+    backend = backend_for(options.installer, cache.pip, cache.store, spec.sources)
     what = f"{count} requirement{'' if count == 1 else 's'}" if count else "no requirements"
-    log.info("creating an environment for %s: Python %s, %s (%s)", label, interpreter.version, what, backend.name)
+    progress = Progress(f"an environment for {label}: Python {interpreter.version}, {what} ({backend.name})",
+                        f"Python {interpreter.short} on {interpreter.platform_tag}", verbosity=options.verbosity)
     path = cache.new_build(key)
     try:
-        request = None
-        if spec.requirements:
-            request = InstallRequest(spec.requirements, spec.sources, spec.hashes, path / "reprorun-install.json")
-        installed = backend.build(path, interpreter, request, cache.app_data, options.verbosity)
-        if not env_python(path).exists():
-            raise BuildError(f"the new environment has no interpreter at {env_python(path)}")
-        info = {
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "reprorun": __version__,
-            "installer": backend.name,
-            "interpreter": interpreter.executable,
-            "packages": installed,
-            "seconds": round(time.monotonic() - start, 2),
-        }
-        cache.publish(key, path, doc, info)
+        with progress:
+            request = None
+            if spec.requirements:
+                request = InstallRequest(spec.requirements, spec.sources, spec.hashes,
+                                         path / "reprorun-install.json", watch=progress.feed)  # fmt: skip
+            installed = backend.build(path, interpreter, request, cache.app_data, options.verbosity)
+            if not env_python(path).exists():
+                raise BuildError(f"the new environment has no interpreter at {env_python(path)}")
+            info = {
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "reprorun": __version__,
+                "installer": backend.name,
+                "interpreter": interpreter.executable,
+                "packages": installed,
+                "seconds": round(time.monotonic() - start, 2),
+                "built-from-source": progress.built_from_source,
+            }
+            cache.publish(key, path, doc, info)
+            plural = "" if installed == 1 else "s"
+            progress.finish(f"installed {installed} package{plural} in {time.monotonic() - start:.1f}s"
+                            if spec.requirements else None)  # fmt: skip
     except BaseException as exc:
         full = None
         if isinstance(exc, BuildError):  # an installer that ran out of space says so only in its output
@@ -113,8 +124,6 @@ def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Opt
         if full is not None:
             raise full from None
         raise
-    if spec.requirements:
-        log.info("installed %d package%s in %.1fs", installed, "" if installed == 1 else "s", time.monotonic() - start)
     return path
 
 
@@ -127,6 +136,17 @@ def discard(cache: Cache, path: Path) -> None:
 
 def spec_for(meta: Metadata, options: Options, cache: Cache, script_dir: str | None) -> Spec:
     """The spec of a parsed script: its interpreter, requirements, sources and hashes."""
-    interpreter = choose(meta.requires_python, options.python, cache.interpreters)
+    chosen = choose_interpreter(meta, options, cache.interpreters)
     sources = sources_for(options, meta.settings, base=script_dir)
-    return Spec(meta.dependencies, interpreter, sources, dict(meta.settings.hashes))
+    return Spec(meta.dependencies, chosen.interpreter, sources, dict(meta.settings.hashes), chosen.rule)
+
+
+def choose_interpreter(meta: Metadata, options: Options, store: Path) -> Choice:
+    """The script's interpreter by DESIGN section 2, and why (said with -v)."""
+    request, origin = (options.python, "--python") if options.python else (options.python_default,
+                                                                            options.python_origin)  # fmt: skip
+    uv = None if options.offline else find_uv  # only called when nothing installed fits
+    chosen = select(meta.requires_python, request, store, origin=origin, frozen_for=meta.settings.frozen_for, uv=uv)
+    log.debug("interpreter: Python %s (%s), chosen as %s", chosen.interpreter.version,
+              chosen.interpreter.executable, chosen.rule)  # fmt: skip
+    return chosen

@@ -34,7 +34,7 @@ def document(
     hashes: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, Any]:
     """The key document; `--offline` is not part of it (it decides whether, not what, to build)."""
-    return {
+    doc: dict[str, Any] = {
         "version": KEY_VERSION,
         "requirements": sorted({normalize_requirement(r) for r in requirements}),
         "python": {
@@ -55,6 +55,23 @@ def document(
             canonicalize_name(name): sorted(values) for name, values in sorted((hashes or {}).items())
         },
     }
+    doc["sources"].update(_site_sources(sources))
+    return doc
+
+
+def _site_sources(sources: Sources) -> dict[str, Any]:
+    """The sources that only pip's configuration or `--no-build` set, each only when set: a key
+    made before they existed stays the same for the same env."""
+    found: dict[str, Any] = {
+        "trusted-hosts": list(sources.trusted_hosts),
+        "constraints": list(sources.constraints_sha256),
+        "only-binary": list(sources.only_binary),
+        "no-binary": list(sources.no_binary),
+        "pre": sources.pre,
+        "no-build": sources.no_build,
+        "pip-only": {name: value for name, value, _ in sources.pip_only},
+    }
+    return {name: value for name, value in found.items() if value}
 
 
 def canonical_json(doc: Mapping[str, Any]) -> str:

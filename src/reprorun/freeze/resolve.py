@@ -43,7 +43,7 @@ def resolve(
                 handle.write("\n".join(plan.constraints) + "\n")
             argv += ["--constraint", constraints]
         argv += ["--", *plan.requested]
-        result = processes.run(argv, env=pip_environment(), stream=verbosity > 0)
+        result = processes.run(argv, env=pip_environment(sources), stream=verbosity > 0)
         if result.returncode != 0:
             raise _resolution_error(plan, result.output, interpreter)
         with open(report, encoding="utf-8") as handle:

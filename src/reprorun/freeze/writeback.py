@@ -104,8 +104,10 @@ def warn_if_frozen_elsewhere(meta: Metadata, options: Options) -> None:
 
 
 def choose_interpreter(meta: Metadata, options: Options) -> Interpreter:
-    """The interpreter the script would run with (as the run path chooses it)."""
-    return interpreters.choose(meta.requires_python, options.python, cache.Cache(cache.root(options)).interpreters)
+    """The interpreter the script would run with (as the run path chooses it, DESIGN section 2)."""
+    from reprorun.envs.build import choose_interpreter as choose
+
+    return choose(meta, options, cache.Cache(cache.root(options)).interpreters).interpreter
 
 
 def verify_edit(old_text: str, old_block: Block, new_text: str, path: str) -> Metadata:

@@ -16,7 +16,7 @@ import os
 import sys
 
 from reprorun import __version__
-from reprorun.envs import layout
+from reprorun.envs import layout, pipconfig
 from reprorun.launch import activate
 from reprorun.script.blocks import scan
 
@@ -154,6 +154,8 @@ def block_text(text: str) -> str | None:
     if len(blocks) > 1:
         return None
     if not blocks:
+        if "///" in text:
+            return None  # maybe a near-miss opener (`#/// script`): the full path warns every time
         lowered = text.lower()
         return None if "script dependencies:" in lowered else ""
     block = blocks[0]
@@ -172,6 +174,8 @@ def fingerprint(block: str, script: str, python_request: str | None, config: str
         os.environ.get("PYENV_ROOT", ""),
         os.path.dirname(os.path.abspath(script)),
         os.path.realpath(sys.executable),  # a candidate interpreter; `python` and `python3` alike
+        os.environ.get("REPRORUN_PYTHON", ""),
+        pipconfig.fingerprint(),  # pip's configuration decides the sources, whichever installer built
     )
     digest: str = sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
     return digest[:40]

@@ -12,15 +12,32 @@ environment; only speed differs.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from reprorun.envs.installers.base import Backend
+from reprorun.envs.installers.sources import Sources
 from reprorun.errors import BuildError
 
+log = logging.getLogger("reprorun")
 
-def backend_for(choice: str, unpacked: Path | None = None, store: Path | None = None) -> Backend:
-    """`pip`, `uv`, or `auto` (uv when it can be found, else pip, run from `unpacked`, sharing
-    its files through the content store `store`)."""
+
+def backend_for(
+    choice: str, unpacked: Path | None = None, store: Path | None = None, sources: Sources | None = None
+) -> Backend:
+    """`pip`, `uv`, or `auto` (uv when it can be found and can be given every pip setting of
+    `sources`, else pip, run from `unpacked`, sharing its files through the content store `store`)."""
+    unmappable = sources.pip_only if sources is not None else ()
+    if unmappable:
+        name, value, origin = unmappable[0]
+        if choice == "uv":
+            raise BuildError(f"--installer uv: pip's setting '{name} = {value}' ({origin}) has no faithful uv "
+                             "equivalent, and uv would install past it",
+                             hint="use --installer pip (or auto), or remove the setting")  # fmt: skip
+        if choice == "auto":
+            listed = ", ".join(f"'{n}' ({o})" for n, _, o in unmappable)
+            log.debug("installer: pip, because uv cannot be given pip's setting %s", listed)
+            choice = "pip"
     if choice in ("uv", "auto"):
         from reprorun.envs.installers.uv import UvBackend, find_uv
 

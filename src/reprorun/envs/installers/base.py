@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +23,15 @@ class InstallRequest:
     sources: Sources
     hashes: Mapping[str, tuple[str, ...]]
     report: Path | None = None
+    # Given each line of the installer's output as it comes (progress.py); the installer then
+    # runs without --quiet, its output read rather than shown.
+    watch: Callable[[str], None] | None = field(default=None, compare=False)
+
+    def run(self, argv: list[str], env: dict[str, str], verbosity: int, quiet_added: bool = False) -> processes.Result:
+        """Run an installer command: watched, streamed (-v) or quiet (`quiet_added`: argv says so already)."""
+        if self.watch is None and verbosity <= 0 and not quiet_added:
+            argv = [*argv, "--quiet"]
+        return processes.run(argv, env=env, stream=verbosity > 0 and self.watch is None, on_line=self.watch)
 
 
 class Backend(Protocol):
@@ -59,8 +68,19 @@ def hashed_requirements(requirements: Sequence[str], hashes: Mapping[str, tuple[
     return "\n".join(lines) + "\n"
 
 
-def install_error(requirements: Sequence[str], result: processes.Result) -> BuildError:
-    """One clear error from a failed install: pip's own reason lines, not its whole output."""
+def install_error(requirements: Sequence[str], result: processes.Result, no_build: bool = False) -> BuildError:
+    """One clear error from a failed install: pip's own reason lines, not its whole output; with
+    `no_build`, the packages that had no wheel, by name."""
+    if no_build:
+        found = re.findall(r"No matching distribution found for ([\w.-]+)|Wheels are required for `([\w.-]+)`"
+                           r"|([\w.-]+)==\S+ has no usable wheels", result.output)  # fmt: skip
+        names = list(dict.fromkeys(name for match in found for name in match if name))
+        if names:
+            return BuildError(
+                f"--no-build: no wheel of {', '.join(names)} to install, and building from source is refused",
+                hint="provide a wheel (the site's wheelhouse, --find-links), or build it: drop --no-build "
+                "(config: no-build = false)",
+            )
     reasons = []
     lines = result.output.splitlines()
     for index, line in enumerate(lines):

@@ -96,23 +96,28 @@ def unpack_wheel(wheel: str, folder: Path) -> Path:
 
 
 def pip_command(
-    python: str, python_short: str, unpacked: Path | None, subcommand: str, sources: Sources, verbosity: int
+    python: str, python_short: str, unpacked: Path | None, subcommand: str, sources: Sources, verbosity: int,
+    watched: bool = False,
 ) -> list[str]:
-    """The argv of one pip subcommand run by `python`, with the sources and reprorun's usual flags."""
+    """The argv of one pip subcommand run by `python`, with the sources and reprorun's usual flags
+    (`watched`: its output is read as it comes, so it is not made quiet)."""
     argv = [*pip_argv(python, python_short, unpacked), subcommand, "--no-input", "--disable-pip-version-check"]
     argv += sources.pip_args()
-    if verbosity <= 0:
+    if verbosity <= 0 and not watched:
         argv.append("--quiet")
     return argv
 
 
-def pip_environment() -> dict[str, str]:
-    """The environment pip runs in: nothing that would make it install or resolve elsewhere."""
+def pip_environment(sources: Sources | None = None) -> dict[str, str]:
+    """The environment pip runs in: nothing that would make it install or resolve elsewhere, and
+    (with `sources`) exactly the configuration reprorun read, not pip's own reading of its files."""
     # An env's pip must not see a surrounding virtualenv or PYTHONPATH, or it installs elsewhere.
     # PYTHONDONTWRITEBYTECODE would leave the unpacked pip without bytecode: every build would
     # compile pip's modules again (it changes nothing else: pip compiles what it installs itself).
-    return processes.environ(PYTHONPATH=None, VIRTUAL_ENV=None, PIP_REQUIRE_VIRTUALENV=None,
-                             PIP_USER=None, PYTHONNOUSERSITE="1", PYTHONDONTWRITEBYTECODE=None)  # fmt: skip
+    changes = sources.pip_environ() if sources is not None else {}
+    changes.update(PYTHONPATH=None, VIRTUAL_ENV=None, PIP_REQUIRE_VIRTUALENV=None, PIP_USER=None,
+                   PYTHONNOUSERSITE="1", PYTHONDONTWRITEBYTECODE=None)
+    return processes.environ(**changes)
 
 
 class PipBackend:
@@ -156,14 +161,14 @@ class PipBackend:
         Without bytecode: `compile_env` writes it afterwards, on every core (see _compile.py).
         """
         argv = pip_command(str(env_python(dest)), interpreter.short, self.unpacked, "install", request.sources,
-                           verbosity)  # fmt: skip
+                           verbosity, watched=request.watch is not None)  # fmt: skip
         argv += ["--no-compile", "--no-warn-script-location"]
         if request.report is not None:
             argv += ["--report", str(request.report)]
         argv += requirement_args(dest, request)
-        result = processes.run(argv, env=pip_environment(), stream=verbosity > 0)
+        result = request.run(argv, pip_environment(request.sources), verbosity, quiet_added=True)
         if result.returncode != 0:
-            raise install_error(request.requirements, result)
+            raise install_error(request.requirements, result, no_build=request.sources.no_build)
         return _count_report(request.report)
 
 

@@ -29,7 +29,8 @@ class UvBackend:
         self, dest: Path, interpreter: Interpreter, request: InstallRequest | None, app_data: Path, verbosity: int
     ) -> int:
         """One `uv sync --script` where it can, else `uv venv`, then `uv pip install`."""
-        if request is not None and not request.hashes and self.sync(dest, interpreter, request, verbosity):
+        syncable = request is not None and not request.hashes and request.sources.uv_can_sync
+        if request is not None and syncable and self.sync(dest, interpreter, request, verbosity):
             return len(dist_infos(dest))
         self.create(dest, interpreter, app_data, verbosity)
         return 0 if request is None else self.install(dest, interpreter, request, verbosity)
@@ -59,19 +60,17 @@ class UvBackend:
             with open(script, "w", encoding="utf-8") as handle:
                 handle.write(f"# /// script\n# dependencies = [\n{lines}# ]\n# ///\n")
             argv = [self.executable, "sync", "--no-config", "--script", script, "--active",
-                    "--python", interpreter.executable, *request.sources.uv_args()]  # fmt: skip
-            if verbosity <= 0:
-                argv.append("--quiet")
+                    "--python", interpreter.executable, *request.sources.uv_args(sync=True)]  # fmt: skip
             env = processes.environ(VIRTUAL_ENV=str(dest), UV_PYTHON_DOWNLOADS="never", UV_FROZEN=None,
-                                    UV_LOCKED=None, UV_NO_SYNC=None)  # fmt: skip
-            result = processes.run(argv, env=env, stream=verbosity > 0)
+                                    UV_LOCKED=None, UV_NO_SYNC=None, **request.sources.uv_environ())  # fmt: skip
+            result = request.run(argv, env, verbosity)
         if result.returncode == 2 and re.search(r"unexpected argument|unrecognized subcommand", result.output):
             log.debug("this uv cannot sync a script into an env; creating and installing in two steps")
             shutil.rmtree(dest, ignore_errors=True)
             dest.mkdir()
             return False
         if result.returncode != 0:
-            raise install_error(request.requirements, result)
+            raise install_error(request.requirements, result, no_build=request.sources.no_build)
         return True
 
     def create(self, dest: Path, interpreter: Interpreter, app_data: Path, verbosity: int) -> None:
@@ -86,11 +85,10 @@ class UvBackend:
         argv = [self.executable, "pip", "install", "--no-config", "--python", str(env_python(dest))]
         argv += request.sources.uv_args()
         argv += requirement_args(dest, request)
-        if verbosity <= 0:
-            argv.append("--quiet")
-        result = processes.run(argv, env=processes.environ(UV_PYTHON_DOWNLOADS="never"), stream=verbosity > 0)
+        env = processes.environ(UV_PYTHON_DOWNLOADS="never", **request.sources.uv_environ())
+        result = request.run(argv, env, verbosity)
         if result.returncode != 0:
-            raise install_error(request.requirements, result)
+            raise install_error(request.requirements, result, no_build=request.sources.no_build)
         return len(dist_infos(dest))
 
 
