@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from reprorun.envs.installers.uv import find_uv
+from sdist import build_sdist
 from siteindex import simple_index
 from wheelhouse import Spec, build_wheel
 
@@ -125,6 +126,23 @@ def test_pre_from_pip_conf(run_reprorun, site, wheelhouse, tmp_path, installer):
     write_conf(site["user"], f"[global]\nno-index = true\nfind-links = {wheels}\n[install]\npre = true\n")
     pre = run_reprorun("--installer", installer, script(tmp_path))
     assert pre.stdout == "alpha 3.0b1\n", pre.stderr
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_only_binary_from_pip_conf(run_reprorun, site, wheelhouse, tmp_path, installer):
+    # slowpkg exists only as an sdist: refusing its source build leaves nothing to install, for both;
+    # the same site without the setting builds it.
+    sdists = tmp_path / "sdists"
+    build_sdist(sdists)
+    path = script(tmp_path, '# /// script\n# dependencies = ["slowpkg"]\n# ///\nimport slowpkg\nprint("built")\n')
+    sources = f"[global]\nno-index = true\nfind-links = {wheelhouse} {sdists}\n"
+    write_conf(site["user"], sources + "[install]\nonly-binary = slowpkg\n")
+    refused = run_reprorun("--installer", installer, path)
+    assert refused.returncode == 1
+    assert "slowpkg" in refused.stderr
+    write_conf(site["user"], sources)
+    built = run_reprorun("--installer", installer, path)
+    assert (built.returncode, built.stdout) == (0, "built\n"), built.stderr
 
 
 @pytest.mark.parametrize("installer", ["pip", "uv"])

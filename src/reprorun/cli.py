@@ -130,7 +130,8 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--offline", action="store_true", help="never touch the network; fail if the env is not built")
     group.add_argument("--refresh", action="store_true", help="build a new environment even if one is cached")
     group.add_argument("--installer", choices=("auto", "pip", "uv"), default=None,
-                       help="who creates envs and installs (default: auto: uv if installed, else pip)")
+                       help="who creates envs and installs (default: auto: uv if installed and every pip "
+                       "setting maps onto it, else pip)")
     group.add_argument("--cache-dir", metavar="DIR", help="cache root (also REPRORUN_CACHE_DIR)")
     group.add_argument("-q", "--quiet", action="count", default=0, help="say less")
     group.add_argument("-v", "--verbose", action="count", default=0, help="say more (pip's output, tracebacks)")
