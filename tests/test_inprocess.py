@@ -10,6 +10,7 @@ launch actually happened.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,20 +25,55 @@ import reprorun
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="uses /proc")]
 
 
-@pytest.fixture(scope="module")
-def launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv of the base interpreter that sees reprorun and its dependencies through a `.pth`."""
-    venv = tmp_path_factory.mktemp("launcher") / "venv"
-    base = getattr(sys, "_base_executable", sys.executable)
-    subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
+# How users install reprorun, as far as the start of its interpreter can tell (issue 17):
+# - "plain": a venv that only has path entries (what pipx and `uv tool install` make: no `.pth`
+#   file with code in reprorun's own site-packages; benchmarks/run.py checks the real ones);
+# - "venv+pip": the README's `python3 -m venv` + `pip install`, whose setuptools brings
+#   `distutils-precedence.pth`, an import hook loaded at every start (3.10 and 3.11 bundle it).
+LAUNCHERS = ["plain", "venv+pip-3.11", "venv+pip-3.10"]
+PYENV = Path("/root/.pyenv/versions")
+
+
+def _base_python(kind: str) -> str:
+    if kind.endswith("3.10"):
+        found = sorted(PYENV.glob("3.10.*/bin/python3.10")) if PYENV.is_dir() else []
+        found = found or [Path(p) for p in filter(None, [shutil.which("python3.10")])]
+        if not found:
+            if os.environ.get("CI"):
+                pytest.fail("CI needs a Python 3.10 for the venv+pip-3.10 launcher")
+            pytest.skip("no Python 3.10 here")
+        return str(found[-1])
+    assert sys.version_info[:2] == (3, 11) or kind == "plain", "the 3.11 launcher needs the suite on 3.11"
+    return getattr(sys, "_base_executable", sys.executable)
+
+
+@pytest.fixture(scope="module", params=LAUNCHERS)
+def launcher(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv that sees reprorun and its dependencies through a `.pth`, made as `kind` says."""
+    kind: str = request.param
+    folder = tmp_path_factory.mktemp("launcher")
+    venv = folder / "venv"
+    base = _base_python(kind)
+    with_pip = ["--without-pip"] if kind == "plain" else []
+    subprocess.run([base, "-m", "venv", *with_pip, str(venv)], check=True)
     python = venv / "bin" / "python"
-    purelib = subprocess.run(
+    purelib = Path(subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
+    ).stdout.strip())  # fmt: skip
+    if kind != "plain":  # the premise: pip's setuptools put its hook there
+        assert "_distutils_hack" in (purelib / "distutils-precedence.pth").read_text()
     source = Path(reprorun.__file__).resolve().parent.parent
     lines = [str(source), sysconfig.get_paths()["purelib"]]
-    (Path(purelib) / "reprorun-test.pth").write_text("\n".join(lines) + "\n")
+    if kind.endswith("3.10"):
+        # reprorun's dependencies are pure Python, so this suite's own copies serve 3.10 too,
+        # except tomli (3.11 has tomllib): pip vendors the very same tomli, offline.
+        import pip
+
+        vendored = folder / "tomli-for-3.10"
+        shutil.copytree(Path(pip.__file__).parent / "_vendor" / "tomli", vendored / "tomli")
+        lines.append(str(vendored))
+    (purelib / "reprorun-test.pth").write_text("\n".join(lines) + "\n")
     return python
 
 
@@ -99,6 +135,8 @@ PROBES = {
             "loader": type(__loader__).__name__, "loader_path": __loader__.path,
             "purelib": sysconfig.get_paths()["purelib"], "alpha": alpha.__file__,
             "builtins": type(__builtins__).__name__,
+            "meta_path": [type(f).__name__ for f in sys.meta_path],
+            "non_stdlib": sorted(n for n in sys.modules if n.partition(".")[0] not in sys.stdlib_module_names),
         }, indent=1))
     """,
     "pickle-class-from-script": """\

@@ -22,6 +22,14 @@ _DEFAULT_FLAGS = {
     "quiet": 0, "isolated": 0, "dev_mode": False, "safe_path": False,
 }  # fmt: skip
 _DEFAULT_META_PATH = ("BuiltinImporter", "FrozenImporter", "PathFinder")
+# Import hooks that a `.pth` file of reprorun's own environment installs at every start, and that
+# can be taken out again without a trace: module -> its meta-path finder's class. setuptools'
+# `distutils-precedence.pth` (in every `python -m venv` + `pip install` of Python < 3.12) imports
+# `_distutils_hack`, whose finder only answers for `distutils`, `pip` and `setuptools`; none of
+# them is imported on the warm path, so removing the finder and the module leaves the process as
+# a start without that `.pth` would have (the env's own `.pth` files are processed afterwards,
+# as its interpreter would, so an env with setuptools gets its own hook back).
+_REMOVABLE_HOOKS = {"_distutils_hack": "DistutilsMetaFinder"}
 _TRAMPOLINE = compile("exec(code, namespace)", "sys", "exec")
 
 
@@ -37,13 +45,29 @@ def possible(env_python: str) -> bool:
             return False
     if sys._xoptions or sys.warnoptions:
         return False
-    if tuple(getattr(f, "__name__", type(f).__name__) for f in sys.meta_path) != _DEFAULT_META_PATH:
+    meta_path = [f for f in sys.meta_path if not _removable(f)]
+    if tuple(getattr(f, "__name__", type(f).__name__) for f in meta_path) != _DEFAULT_META_PATH:
         return False  # an import hook, e.g. from a `.pth` file or an editable install
+    if "distutils" in sys.modules:
+        return False  # loaded through a hook, or not: either way not what a fresh start has
     stdlib = sys.stdlib_module_names
     return all(
         name.partition(".")[0] in stdlib or name == "__main__" or name.startswith("reprorun")
+        or name in _REMOVABLE_HOOKS
         for name in list(sys.modules)
     )
+
+
+def _removable(finder: object) -> bool:
+    kind = type(finder)
+    return _REMOVABLE_HOOKS.get(kind.__module__) == kind.__name__
+
+
+def _remove_hooks() -> None:
+    """Take out the hooks `possible` tolerated: the finders first, then their modules."""
+    sys.meta_path[:] = [f for f in sys.meta_path if not _removable(f)]
+    for name in _REMOVABLE_HOOKS:
+        sys.modules.pop(name, None)
 
 
 def run(env: str, env_python: str, script: str, args: list[str]) -> None:
@@ -87,11 +111,16 @@ def _read(script: str) -> bytes:
 def _activate(env: str, env_python: str, script: str, args: list[str]) -> None:
     from reprorun.launch.activate import activate_here
 
+    _remove_hooks()
     activate_here(env)
     import site
 
     base = (sys.base_prefix, sys.base_exec_prefix)
     stdlib = [p for p in sys.path if p.startswith(base) and "-packages" not in p]
+    if getattr(sys, "_base_executable", None) == sys.executable:
+        # Before 3.11 a venv's interpreter reports itself here (3.11 names the base one): as
+        # the env's interpreter would, name the env's.
+        sys._base_executable = env_python  # type: ignore[attr-defined]
     sys.executable = env_python
     sys.prefix = sys.exec_prefix = env
     sys.argv = [script, *args]

@@ -1,7 +1,7 @@
 """The warm path: a script whose env is cached starts with one hash, a few stats and an exec.
 
 `try_exec(argv)` runs before the command line is even parsed. It handles only the plain case
-(`reprorun [--offline] [-q] [--python X] [--cache-dir D] SCRIPT ARGS...`) and gives up, returning
+(`reprorun [--offline] [-q] [--installer I] [--python X] [--cache-dir D] SCRIPT ARGS...`) and gives up, returning
 to the full path, at the first doubt: another option, stdin, a missing index entry, a changed
 interpreter, a removed env. The index maps a fingerprint of the raw block text (plus what else
 decides the interpreter and sources) to the env key; the full path writes it after every run.
@@ -30,7 +30,8 @@ except ImportError:  # pragma: no cover - depends on the Python version
 
 FORMAT = "reprorun-warm-1"
 _FLAGS = {"--offline", "-q", "--quiet"}
-_VALUED = {"--python", "--cache-dir"}
+_VALUED = {"--python", "--cache-dir", "--installer"}
+_INSTALLERS = {"auto", "pip", "uv"}  # cli.py's choices
 
 
 def try_exec(argv: list[str]) -> None:
@@ -95,22 +96,33 @@ def find(python_request: str | None, cache_dir: str | None, script: str) -> tupl
 
 
 def _parse(argv: list[str]) -> tuple[str | None, str | None, str, list[str]] | None:
-    python_request = cache_dir = None
+    """(python request, cache dir, script, its arguments), or None for anything but the plain case.
+
+    Besides the script, only options that cannot change which env runs or what is printed:
+    `--offline` and `-q` (a warm run prints nothing and touches no network), `--installer` (the
+    key does not name the installer: pip and uv build the same env), and `--python` and
+    `--cache-dir`, which are part of the fingerprint. Each valued option also as `--name=value`.
+    """
+    chosen: dict[str, str] = {}
     i = 0
     while i < len(argv):
         arg = argv[i]
-        if arg in _FLAGS:
+        if arg in _FLAGS or (arg.startswith("-q") and arg.strip("q") == "-"):
             i += 1
-        elif arg in _VALUED and i + 1 < len(argv):
-            if arg == "--python":
-                python_request = argv[i + 1]
-            else:
-                cache_dir = os.path.abspath(os.path.expanduser(argv[i + 1]))
-            i += 2
-        elif arg.startswith("-"):
-            return None
-        else:
+            continue
+        name, equals, value = arg.partition("=")
+        if name not in _VALUED:
+            if arg.startswith("-"):
+                return None
             break
+        if not equals:
+            if i + 1 >= len(argv):
+                return None
+            value = argv[i + 1]
+        if name == "--installer" and value not in _INSTALLERS:
+            return None  # the full path reports it
+        chosen[name] = value  # the last one counts, as with argparse
+        i += 1 if equals else 2
     else:
         return None
     script = argv[i]
@@ -118,7 +130,10 @@ def _parse(argv: list[str]) -> tuple[str | None, str | None, str, list[str]] | N
         return None  # a notebook runs through _runner.py: the full path builds its argv
     if not (os.sep in script or script.endswith(".py") or os.path.isfile(script)):
         return None  # maybe a command: the CLI decides
-    return python_request, cache_dir, script, argv[i + 1 :]
+    cache_dir = chosen.get("--cache-dir")
+    if cache_dir is not None:
+        cache_dir = os.path.abspath(os.path.expanduser(cache_dir))
+    return chosen.get("--python"), cache_dir, script, argv[i + 1 :]
 
 
 def config_text() -> str:
