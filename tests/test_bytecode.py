@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -84,6 +85,18 @@ def test_pip_builds_leave_valid_bytecode_for_every_module_as_pip_would(
         assert set(state.values()) == {"ok"}, {name: s for name, s in state.items() if s != "ok"}
     first, second = (next(env.glob("lib/python*/site-packages/manymods/m100.py")) for env in envs)
     assert first.stat().st_ino == second.stat().st_ino  # the sources are shared through the store
+    # ... and so is their bytecode (issue 17): compiled with the env-relative name, it is the same
+    # file in both envs. (Python replaces that name with the source's path when it loads it.)
+    pycs = [next(env.glob("lib/python*/site-packages/manymods/__pycache__/m100.*.pyc")) for env in envs]
+    assert pycs[0].stat().st_ino == pycs[1].stat().st_ino
+    shared = [len(list(env.glob("lib/python*/site-packages/manymods/__pycache__/*.pyc"))) for env in envs]
+    assert shared == [MODULES + 1] * 2
+    inodes = [{p.stat().st_ino for p in env.glob("lib/python*/site-packages/manymods/__pycache__/*.pyc")}
+              for env in envs]  # fmt: skip
+    assert inodes[0] == inodes[1]
+    read = f"import marshal; print(marshal.loads(open({str(pycs[0])!r}, 'rb').read()[16:]).co_filename)"
+    named = subprocess.run([str(env_python(envs[0])), "-c", read], capture_output=True, text=True, check=True)
+    assert named.stdout.strip() == str(first.relative_to(envs[0]))  # lib/python3.X/site-packages/manymods/m100.py
 
 
 def test_split_shares_bytes_evenly_largest_first():
@@ -104,3 +117,72 @@ def test_a_compile_worker_compiles_the_files_it_is_sent(tmp_path: Path):
     assert worker.wait(timeout=60) == 0
     made = [os.path.exists(importlib.util.cache_from_source(name)) for name in names]
     assert made == [True, False, True]
+
+
+TRACED = """\
+import inspect
+import traceback
+
+def inner():
+    raise ValueError("boom")
+
+def outer():
+    return inner()
+
+class Shape:
+    def area(self):
+        return 1
+"""
+
+
+@pytest.mark.slow
+def test_tracebacks_inspect_and_coverage_name_the_env_files(run_reprorun, tmp_path: Path, cache_dir: Path):
+    """Bytecode compiled with a stable name: what users and tools see still names each env's files."""
+    links = tmp_path / "links"
+    build_wheel(Spec("traced", "1.0", "traced", extra_files=(("traced/mod.py", TRACED),)), links)
+    script = tmp_path / "s.py"
+    script.write_text(textwrap.dedent("""\
+        # /// script
+        # dependencies = ["traced"]
+        # ///
+        import inspect, traceback, traced.mod as mod
+        print(mod.__cached__)
+        print(mod.inner.__code__.co_filename)
+        print(inspect.getsource(mod.Shape.area).strip())
+        try:
+            mod.outer()
+        except ValueError:
+            traceback.print_exc()
+    """))
+    for extra in ((), ("--refresh",)):
+        result = run_reprorun("--installer", "pip", "--python", sys.executable, "--find-links", links, *extra, script)
+        assert result.returncode == 0, result.stderr
+    envs = sorted((cache_dir / "envs").iterdir(), key=lambda env: env.stat().st_mtime)
+    assert len(envs) == 2
+    second = envs[-1]
+    (source,) = second.glob("lib/python*/site-packages/traced/mod.py")
+    cached, filename, getsource = result.stdout.splitlines()[:3]
+    pycs = [next(env.glob("lib/python*/site-packages/traced/__pycache__/mod.*.pyc")) for env in envs]
+    assert pycs[0].stat().st_ino == pycs[1].stat().st_ino  # one .pyc for both envs ...
+    assert cached == str(pycs[1])  # ... and it is what the import used
+    assert filename == str(source)  # ... yet the code names this env's file
+    assert getsource == "def area(self):\n        return 1".splitlines()[0]
+    assert f'File "{source}", line 5, in inner' in result.stderr
+    assert f'File "{source}", line 8, in outer' in result.stderr
+    assert "site-packages/traced/mod.py" not in result.stderr.replace(str(source), "")
+
+    # coverage.py, run by the env's interpreter on the shared bytecode, reports the env's file
+    measured = tmp_path / "measured.py"
+    measured.write_text("import traced.mod as mod\nmod.Shape().area()\n")
+    data = tmp_path / ".coverage"
+    coverage_path = Path(importlib.util.find_spec("coverage").origin).parent.parent  # type: ignore[union-attr]
+    environ = {**os.environ, "PYTHONPATH": str(coverage_path), "COVERAGE_FILE": str(data)}
+    python = str(env_python(second))
+    subprocess.run([python, "-m", "coverage", "run", "--source=traced", str(measured)], env=environ, check=True,
+                   cwd=tmp_path, capture_output=True)  # fmt: skip
+    report = tmp_path / "coverage.json"
+    subprocess.run([python, "-m", "coverage", "json", "-o", str(report)], env=environ, check=True, cwd=tmp_path,
+                   capture_output=True)  # fmt: skip
+    files = json.loads(report.read_text())["files"]
+    assert sorted(files) == [str(source.parent / "__init__.py"), str(source)], list(files)
+    assert files[str(source)]["executed_lines"] == [1, 2, 4, 7, 10, 11, 12]

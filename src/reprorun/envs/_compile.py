@@ -17,6 +17,13 @@ records its source's mtime, and a source replaced by a link to the store's copy 
 copy's mtime, so compiling before that would leave bytecode that Python finds stale and
 recompiles at every import where the env is read-only.
 
+The file name compiled into each code object is the module's path inside the env
+(`lib/python3.X/site-packages/pkg/mod.py`), not its absolute path (issue 17): the same source
+then gives the same `.pyc` in every env, and the store shares it too. Nothing sees that name:
+when Python loads a `.pyc` for a source file it sets every code object's `co_filename` to the
+source's real path (`_imp._fix_co_filename`), so tracebacks, `inspect` and coverage name the
+env's own files (tests/test_bytecode.py checks all three).
+
 It imports the standard library only and runs on Python 3.8+. Bytecode is a cache: whatever
 fails here, the exit status is 0 and the env works without it.
 """
@@ -45,7 +52,7 @@ def main(argv: list[str]) -> int:
     """Compile the modules of the folders given, or (`--worker`) the files named on stdin."""
     if argv[:1] == ["--worker"]:
         names = sys.stdin.buffer.read().decode("utf-8", "surrogateescape").split("\0")
-        _compile([name for name in names if name])
+        _compile([name for name in names if name], _env_root())
         return 0
     try:
         compile_folders(argv)
@@ -71,7 +78,7 @@ def compile_folders(roots: list[str]) -> None:
         return
     shares = _split(files, min(usable_cpus(), max(1, len(files) // FILES_PER_WORKER)))
     workers = [_start_worker(share) for share in shares[1:]]
-    _compile(shares[0])
+    _compile(shares[0], _env_root())
     for worker in workers:
         worker.wait()
 
@@ -100,19 +107,27 @@ def _start_worker(names: list[str]) -> subprocess.Popen[bytes]:
     return worker
 
 
-def _compile(names: list[str]) -> None:
+def _compile(names: list[str], env: str | None = None) -> None:
     # What pip does for each file (compileall.compile_file), without compileall's own imports:
     # the default invalidation mode, the interpreter's optimization level, the file's __pycache__;
     # like pip, without the SyntaxWarnings that old code (invalid escapes...) raises when compiled.
+    # `env`: compile with the path relative to it as the file name (see the module's docstring).
     import py_compile
     import warnings
 
     warnings.filterwarnings("ignore")
+    prefix = None if env is None else env.rstrip(os.sep) + os.sep
     for name in names:
+        dfile = name[len(prefix) :] if prefix is not None and name.startswith(prefix) else None
         try:
-            py_compile.compile(name, doraise=True)
+            py_compile.compile(name, dfile=dfile, doraise=True)
         except Exception:  # noqa: BLE001, S112 - as pip does: a module that does not compile stays source
             continue
+
+
+def _env_root() -> str:
+    """The env this interpreter belongs to: the folder above its `bin` (real path: walks give real paths)."""
+    return os.path.realpath(os.path.dirname(os.path.dirname(os.path.abspath(sys.executable))))
 
 
 def usable_cpus() -> int:

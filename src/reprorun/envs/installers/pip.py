@@ -132,16 +132,19 @@ class PipBackend:
     def build(
         self, dest: Path, interpreter: Interpreter, request: InstallRequest | None, app_data: Path, verbosity: int
     ) -> int:
-        """virtualenv, then pip without compiling, then the store, then the bytecode (_compile.py)."""
+        """virtualenv, pip without compiling, the store, the bytecode (_compile.py), the store again."""
         self.create(dest, interpreter, app_data, verbosity)
         if request is None:
             return 0
         installed = self.install(dest, interpreter, request, verbosity)
-        if self.store is not None:
-            from reprorun.envs import store
+        if self.store is None:
+            compile_env(dest)
+            return installed
+        from reprorun.envs import store
 
-            store.share(self.store, dest / "lib")
+        store.share(self.store, dest / "lib")  # the sources first: their mtimes go into the bytecode
         compile_env(dest)
+        store.share(self.store, dest / "lib")  # then the bytecode, the same in every env (_compile.py)
         return installed
 
     def create(self, dest: Path, interpreter: Interpreter, app_data: Path, verbosity: int) -> None:
