@@ -22,14 +22,38 @@ from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from timing import Case, Result, measure, table
+import burst
+import disk
+import installs
+import warm_installs
+from timing import Case, Result, measure, relate, table, target
 from workdir import REPO, SetupError, Work, prepare, resolve_python
 
+
+def _block(*deps: str) -> str:
+    listed = ", ".join(f'"{d}"' for d in deps)
+    return f'# /// script\n# requires-python = ">=3.10"\n# dependencies = [{listed}]\n# ///\n'
+
+
+SCIENCE = ("numpy", "pandas", "matplotlib")
 BLOCKS = {
-    "six": '# /// script\n# requires-python = ">=3.10"\n# dependencies = ["six"]\n# ///\n',
-    "numpy+pandas": '# /// script\n# requires-python = ">=3.10"\n# dependencies = ["numpy", "pandas"]\n# ///\n',
+    "six": _block("six"),
+    "no deps": _block(),
+    "requests": _block("requests"),
+    "science": _block(*SCIENCE),
+    "science+six": _block(*SCIENCE, "six"),
 }
-BODIES = {"six": 'print("hi")\n', "numpy+pandas": 'import numpy\nimport pandas\n\nprint("hi")\n'}
+_PLOT = 'import matplotlib\nmatplotlib.use("Agg")\nimport matplotlib.pyplot\n'
+BODIES = {
+    "six": 'print("hi")\n',
+    "no deps": 'print("hi")\n',
+    "requests": 'import requests\n\nprint("hi")\n',
+    "science": "import numpy\nimport pandas\n" + _PLOT + '\nprint("hi")\n',
+    "science+six": "import numpy\nimport pandas\nimport six\n" + _PLOT + '\nprint("hi")\n',
+}
+WARM = ("six", "science")
+COLD = ("no deps", "requests", "science")
+SECTIONS = ("warm", "installs", "concurrent", "cold", "disk")
 PROBE = """\
 import json, os, sys
 try:
@@ -44,43 +68,59 @@ print(json.dumps({"executable": sys.executable, "prefix": sys.prefix, "cmdline":
 def main(argv: list[str] | None = None) -> int:
     """Prepare the work dir, run the selected sections, print the table, write the JSON."""
     args = _parser().parse_args(argv)
-    warm_runs, warm_heavy_runs, cold_runs = (10, 5, 3) if args.quick else (30, 20, 5)
+    warm_runs, warm_heavy_runs, cold_runs = (15, 15, 3) if args.quick else (30, 20, 15)
+    chosen = args.only or list(SECTIONS)
     started = time.monotonic()
     try:
         python = resolve_python(args.python)
         work = prepare(python, log=_log)
+        made = installs.prepare(work, os.path.join(work.root, "src"), _log) if "installs" in chosen else []
     except SetupError as exc:
         print(f"benchmark setup failed: {exc}", file=sys.stderr)
         return 1
     scripts = _write_scripts(work.scripts)
     report: dict[str, object] = {
         "command": "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "runs": {"warm": warm_runs, "warm_numpy_pandas": warm_heavy_runs, "cold": cold_runs},
+        "runs": {"warm": warm_runs, "warm_science": warm_heavy_runs, "cold": cold_runs, "concurrent": args.concurrent},
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "sections": [],
     }
     sections: list[tuple[str, list[Result]]] = []
+    targets: list[dict[str, object]] = []
+    texts: list[str] = []
 
     def add(kind: str, name: str, title: str, results: list[Result]) -> None:
         sections.append((title, results))
         rows = [r.as_json() for r in results]
         report["sections"].append({"title": title, "kind": kind, "script": name, "rows": rows})  # type: ignore[attr-defined]
 
-    if args.only in (None, "warm"):
-        for name in BLOCKS:
+    if "warm" in chosen:
+        for name in WARM:
             title, results, launch = _warm(work, scripts[name], name, warm_runs if name == "six" else warm_heavy_runs)
             report.setdefault("launch", {})[name] = launch  # type: ignore[index]
             add("warm", name, title, results)
-        chosen = _warm(work, scripts["six"], "six", warm_runs, request=None)
-        if chosen is not None:
-            report.setdefault("launch", {})["six, no --python"] = chosen[2]  # type: ignore[index]
-            add("warm", "six", chosen[0], chosen[1])
-    if args.only in (None, "cold"):
-        for name in BLOCKS:
+        picked = _warm(work, scripts["six"], "six", warm_runs, request=None)
+        if picked is not None:
+            report.setdefault("launch", {})["six, no --python"] = picked[2]  # type: ignore[index]
+            add("warm", "six", picked[0], picked[1])
+    for install in made:
+        title, results, seen = warm_installs.section(work, install, scripts["six"], warm_runs, _log)
+        report.setdefault("install_launches", {})[install.name] = {  # type: ignore[index]
+            label: info["launch"] for label, info in seen.items()  # type: ignore[index]
+        }
+        add("installs", "six", title, results)
+        targets += warm_installs.targets(title, results)
+    if "concurrent" in chosen:
+        targets += _concurrent(work, args.concurrent, report, texts)
+    if "cold" in chosen:
+        for name in COLD:
             add("cold", name, *_cold(work, scripts[name], name, cold_runs))
+    if "disk" in chosen:
+        targets += _disk(work, scripts, report, texts)
     report["machine"] = _machine(work)  # after the runs: pipx's shared pip exists by now
-    report["targets"] = _targets(sections)
+    report["targets"] = _targets(sections) + targets
     report["seconds"] = round(time.monotonic() - started, 1)
-    _print_report(report, sections)
+    _print_report(report, sections, texts)
     out = args.json or os.path.join(REPO, "benchmarks", "results-latest.json")
     with open(out, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=2)
@@ -89,12 +129,44 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _concurrent(work: Work, count: int, report: dict[str, object], texts: list[str]) -> list[dict[str, object]]:
+    _log(f"concurrent: {count} warm starts at once, reprorun then uv")
+    script = _write(os.path.join(work.scripts, "now.py"), BLOCKS["six"] + burst.SCRIPT_BODY)
+    figures = burst.section(work, script, count)
+    report["concurrent"] = figures
+    texts += burst.lines(figures, count)
+    return _concurrent_targets(figures)
+
+
+def _disk(work: Work, scripts: dict[str, str], report: dict[str, object], texts: list[str]) -> list[dict[str, object]]:
+    _log("disk: fresh caches, the science script, then science + six")
+    sizes = disk.section(work, scripts["science"], scripts["science+six"])
+    report["disk"] = sizes
+    texts += disk.lines(sizes)
+    return disk.targets(sizes)
+
+
+def _concurrent_targets(figures: dict[str, object]) -> list[dict[str, object]]:
+    row = figures["reprorun"]
+    assert isinstance(row, dict)
+    writes = row.get("writing_calls_per_start")
+    files = None if writes is None else len({w.split(" ", 1)[1] for w in writes})
+    return [
+        {"target": "concurrent: every start succeeds", "ratio": None, "met": row["failed"] == 0},
+        {"target": "concurrent: p95 <= 2x p50", "ratio": row["p95_over_p50"],
+         "met": None if row["p95_over_p50"] is None else row["p95_over_p50"] <= 2},
+        {"target": "concurrent: <= 1 file written per start", "ratio": files,
+         "met": None if files is None else files <= 1},
+    ]  # fmt: skip
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs (warm 10/5, cold 3)")
+    parser.add_argument("--quick", action="store_true", help="fewer runs (warm 15, cold 3)")
     parser.add_argument("--json", metavar="PATH", help="results file (default benchmarks/results-latest.json)")
     parser.add_argument("--python", metavar="X", help="the one interpreter for everything (default: the running one)")
-    parser.add_argument("--only", choices=("warm", "cold"), help="run one section")
+    parser.add_argument("--only", choices=SECTIONS, action="append", help="run this section (repeatable)")
+    parser.add_argument("--concurrent", type=int, default=256, metavar="N", help="starts launched at once")
     return parser
 
 
@@ -102,7 +174,7 @@ def _write_scripts(folder: str) -> dict[str, str]:
     os.makedirs(folder, exist_ok=True)
     paths = {}
     for name, block in BLOCKS.items():
-        stem = name.replace("+", "_")
+        stem = name.replace("+", "_").replace(" ", "_")
         paths[name] = _write(os.path.join(folder, f"{stem}.py"), block + BODIES[name])
         _write(os.path.join(folder, f"{stem}_probe.py"), block + PROBE)  # same block: same env
     return paths
@@ -163,13 +235,13 @@ def _warm(
         cases.append(Case("pipx run", [work.pipx, "run", "--python", work.python, script], env, quiet=True))
     _log(f"warm, {name}: {len(cases)} rows x {runs} runs, interleaved")
     results = measure(cases, runs, warmups=2)
-    base = _median(results, "python")
-    uv = _median(results, "uv run")
+    base = _row(results, "python")
+    uv = _row(results, "uv run")
     for r in results:
-        if r.samples and base and not r.name.startswith("python"):
-            r.ratios["python"] = r.median / base
-        if r.samples and uv and not r.name.startswith("uv"):
-            r.ratios["uv"] = r.median / uv
+        if not r.name.startswith("python"):
+            relate(r, "python", base)
+        if not r.name.startswith("uv"):
+            relate(r, "uv", uv)
     where = f"no --python: reprorun picks {version}, median of {runs}" if choose else f"median of {runs}"
     return f"warm start, {name} script ({where})", results, launch
 
@@ -202,6 +274,11 @@ def _unchanged(folder: str, message: str) -> Callable[[], str | None]:
 
 
 def _cold(work: Work, script: str, name: str, runs: int) -> tuple[str, list[Result]]:
+    """Cold builds (wheel caches warm), each run followed by the script's first run in the new env.
+
+    For the science script only the uv rows run: its target is uv's time to first result.
+    """
+    small = name != "science"
     cache = os.path.join(work.root, "cache-cold")
     env = work.environ(REPRORUN_CACHE_DIR=cache)
     envs = os.path.join(cache, "envs")
@@ -210,25 +287,26 @@ def _cold(work: Work, script: str, name: str, runs: int) -> tuple[str, list[Resu
     if work.uv:
         cases.append(Case("reprorun --installer uv", [*reprorun, "--installer", "uv", script], env,
                           before=_empty(envs), check=_built(envs)))  # fmt: skip
-    cases.append(Case("reprorun --installer pip", [*reprorun, "--installer", "pip", script], env,
-                      before=_empty(envs), check=_built(envs)))  # fmt: skip
+    if small:
+        cases.append(Case("reprorun --installer pip", [*reprorun, "--installer", "pip", script], env,
+                          before=_empty(envs), check=_built(envs)))  # fmt: skip
     if work.uv:
         # A new script env each time, the wheel cache kept: remove uv's cached script environments.
         uv_envs = os.path.join(env["UV_CACHE_DIR"], "environments-v2")
         cases.append(Case("uv run --script (fresh env)", [work.uv, "run", "--script", script], env,
                           before=_empty(uv_envs), check=_built(uv_envs)))  # fmt: skip
-    if work.pipx:
+    if work.pipx and small:
         pipx_envs = os.path.join(env["PIPX_HOME"], ".cache")
         cases.append(Case("pipx run (fresh env)", [work.pipx, "run", "--python", work.python, script], env,
                           before=_empty(pipx_envs), check=_built(pipx_envs)))  # fmt: skip
     _log(f"cold, {name}: {len(cases)} rows x {runs} runs (+1 warm-up), interleaved")
     results = measure(cases, runs, warmups=1)
-    uv, pipx = _median(results, "uv run"), _median(results, "pipx run")
+    uv, pipx = _row(results, "uv run"), _row(results, "pipx run")
     for r in results:
-        if r.samples and r.name.endswith("uv") and uv:
-            r.ratios["uv run"] = r.median / uv
-        if r.samples and r.name.endswith("pip") and pipx:
-            r.ratios["pipx run"] = r.median / pipx
+        if r.name.endswith("uv"):
+            relate(r, "uv run", uv)
+        if r.name.endswith("pip"):
+            relate(r, "pipx run", pipx)
     for case in cases:
         if case.before is not None:
             case.before()  # leave no cold env behind (disk)
@@ -260,10 +338,10 @@ def _count(folder: str) -> int:
         return 0
 
 
-def _median(results: list[Result], prefix: str) -> float | None:
+def _row(results: list[Result], prefix: str) -> Result | None:
     for r in results:
         if r.name.startswith(prefix) and r.samples:
-            return r.median
+            return r
     return None
 
 
@@ -271,29 +349,28 @@ def _median(results: list[Result], prefix: str) -> float | None:
 
 
 def _targets(sections: list[tuple[str, list[Result]]]) -> list[dict[str, object]]:
-    """Issue 7's targets, each with the measured ratio and whether it is met."""
+    """Issue 17's targets of the warm and cold sections, each with the measured ratio and whether it is met."""
     found = []
     for title, results in sections:
+        short = title.split(" (")[0]
         for r in results:
             if not r.samples:
                 continue
-            if title.startswith("warm") and r.name.startswith("reprorun (") and "six" in title:
-                found.append(_target("warm, six: reprorun <= 1.5x python", r.ratios.get("python"), 1.5))
-                found.append(_target("warm, six: reprorun < uv run --script", r.ratios.get("uv"), 1.0, strict=True))
-            short = title.split(" (")[0]
+            if title.startswith("warm start, six") and r.name.startswith("reprorun ("):
+                found.append(target(f"{short}: reprorun <= 1.25x python", r, "python", 1.25))
+                found.append(target(f"{short}: reprorun <= 0.75x uv run", r, "uv", 0.75))
+            if title.startswith("warm start, science") and r.name.startswith("reprorun ("):
+                found.append(target(f"{short}: reprorun <= uv run", r, "uv", 1.0))
             if title.startswith("cold") and r.name.endswith("uv"):
-                found.append(_target(f"{short}: reprorun uv <= 1.1x uv run", r.ratios.get("uv run"), 1.1))
+                limit = 0.9 if "science" in title else 1.3
+                what = "time to first result" if "science" in title else "build and run"
+                found.append(target(f"{short}: reprorun uv {what} <= {limit}x uv run", r, "uv run", limit))
             if title.startswith("cold") and r.name.endswith("pip"):
-                found.append(_target(f"{short}: reprorun pip <= 0.8x pipx run", r.ratios.get("pipx run"), 0.8))
+                found.append(target(f"{short}: reprorun pip <= pipx run (stop 9: 0.99x for six)", r, "pipx run", 1.0))
     return found
 
 
-def _target(what: str, ratio: float | None, limit: float, strict: bool = False) -> dict[str, object]:
-    met = None if ratio is None else (ratio < limit if strict else ratio <= limit)
-    return {"target": what, "ratio": None if ratio is None else round(ratio, 3), "met": met}
-
-
-def _print_report(report: dict[str, object], sections: list[tuple[str, list[Result]]]) -> None:
+def _print_report(report: dict[str, object], sections: list[tuple[str, list[Result]]], texts: list[str]) -> None:
     machine = report["machine"]
     assert isinstance(machine, dict)
     print(
@@ -305,13 +382,19 @@ def _print_report(report: dict[str, object], sections: list[tuple[str, list[Resu
         same = launch["same_real_executable"]
         print(f"launch ({name}): default {launch['default']['launch']}, with REPRORUN_LAUNCH=exec "
               f"{launch['exec']['launch']}; env python is reprorun's own executable: {same}")  # fmt: skip
+    for name, launches in (report.get("install_launches") or {}).items():  # type: ignore[attr-defined]
+        print(f"launch from {name}: " + ", ".join(f"{k}: {v}" for k, v in launches.items()))
     print()
     print(table(sections))
+    print()
+    for line in texts:
+        print(line)
     print()
     for t in report["targets"]:  # type: ignore[attr-defined]
         mark = {True: "met", False: "NOT met", None: "not measured"}[t["met"]]
         ratio = "" if t["ratio"] is None else f"{t['ratio']:.2f}x"
-        print(f"target: {t['target']:52} {ratio:>7}  {mark}")
+        cpu = f" (cpu {t['cpu_ratio']:.2f}x)" if t.get("cpu_ratio") is not None else ""
+        print(f"target: {t['target']:72} {ratio:>7}{cpu:16}  {mark}")
     for _, results in sections:
         for r in results:
             for text in r.anomalies + ([r.error] if r.error else []):

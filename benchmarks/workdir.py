@@ -25,7 +25,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(REPO, "benchmarks", ".work")
 # Everything the runs need, for the benchmark interpreter; `pip` and `setuptools` let pipx's
 # shared venv and reprorun's build work offline.
-PACKAGES = ("numpy", "pandas", "six", "uv", "pipx", "pip", "setuptools>=69", "wheel")
+PACKAGES = ("numpy", "pandas", "matplotlib", "requests", "six", "uv", "pipx", "pip", "setuptools>=69", "wheel")
 STAMP = "reprorun-bench-wheelhouse-1"
 # Inherited variables that would change what any tool does (the machine sets several of these,
 # e.g. PYTHONDONTWRITEBYTECODE, which would make every warm import compile from source).
@@ -92,6 +92,7 @@ class Work:
             PIPX_DEFAULT_PYTHON=self.python,
             PIPX_DEFAULT_BACKEND="pip",  # pipx is the pip-based peer (newer pipx prefer uv if found)
             XDG_CACHE_HOME=os.path.join(at, "xdg-cache"),
+            MPLCONFIGDIR=os.path.join(at, "matplotlib"),  # its font cache, made once (first warm-up)
             REPRORUN_CACHE_DIR=os.path.join(at, "cache-warm"),
         )
         variables.update(extra)
