@@ -65,7 +65,7 @@ print(json.dumps({"executable": sys.executable, "prefix": sys.prefix, "cmdline":
 """
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - the sections in order, one screen
     """Prepare the work dir, run the selected sections, print the table, write the JSON."""
     args = _parser().parse_args(argv)
     warm_runs, warm_heavy_runs, cold_runs = (15, 15, 3) if args.quick else (30, 20, 15)
@@ -94,15 +94,22 @@ def main(argv: list[str] | None = None) -> int:
         rows = [r.as_json() for r in results]
         report["sections"].append({"title": title, "kind": kind, "script": name, "rows": rows})  # type: ignore[attr-defined]
 
-    if "warm" in chosen:
-        for name in WARM:
-            title, results, launch = _warm(work, scripts[name], name, warm_runs if name == "six" else warm_heavy_runs)
-            report.setdefault("launch", {})[name] = launch  # type: ignore[index]
-            add("warm", name, title, results)
-        picked = _warm(work, scripts["six"], "six", warm_runs, request=None)
-        if picked is not None:
-            report.setdefault("launch", {})["six, no --python"] = picked[2]  # type: ignore[index]
-            add("warm", "six", picked[0], picked[1])
+    out = args.json or os.path.join(REPO, "benchmarks", "results-latest.json")
+
+    def save(final: bool = False) -> None:
+        """Write the JSON (and the printed report beside it) after every section: a run cut short
+        on a loaded machine still leaves every section it finished."""
+        report["complete"] = final
+        report["machine"] = _machine(work)  # after the runs: pipx's shared pip exists by now
+        report["targets"] = _targets(sections) + targets
+        report["seconds"] = round(time.monotonic() - started, 1)
+        with open(out, "w", encoding="utf-8") as handle:
+            json.dump(report, handle, indent=2)
+            handle.write("\n")
+        with open(out + ".txt", "w", encoding="utf-8") as handle:
+            handle.write(_report_text(report, sections, texts) + "\n")
+
+    # The sections the issue's targets hang on most come first.
     for install in made:
         title, results, seen = warm_installs.section(work, install, scripts["six"], warm_runs, _log)
         report.setdefault("install_launches", {})[install.name] = {  # type: ignore[index]
@@ -110,21 +117,29 @@ def main(argv: list[str] | None = None) -> int:
         }
         add("installs", "six", title, results)
         targets += warm_installs.targets(title, results)
+        save()
     if "concurrent" in chosen:
         targets += _concurrent(work, args.concurrent, report, texts)
+        save()
+    if "warm" in chosen:
+        for name in WARM:
+            title, results, launch = _warm(work, scripts[name], name, warm_runs if name == "six" else warm_heavy_runs)
+            report.setdefault("launch", {})[name] = launch  # type: ignore[index]
+            add("warm", name, title, results)
+            save()
+        picked = _warm(work, scripts["six"], "six", warm_runs, request=None)
+        if picked is not None:
+            report.setdefault("launch", {})["six, no --python"] = picked[2]  # type: ignore[index]
+            add("warm", "six", picked[0], picked[1])
+            save()
     if "cold" in chosen:
         for name in COLD:
             add("cold", name, *_cold(work, scripts[name], name, cold_runs))
+            save()
     if "disk" in chosen:
         targets += _disk(work, scripts, report, texts)
-    report["machine"] = _machine(work)  # after the runs: pipx's shared pip exists by now
-    report["targets"] = _targets(sections) + targets
-    report["seconds"] = round(time.monotonic() - started, 1)
-    _print_report(report, sections, texts)
-    out = args.json or os.path.join(REPO, "benchmarks", "results-latest.json")
-    with open(out, "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2)
-        handle.write("\n")
+    save(final=True)
+    print(_report_text(report, sections, texts))
     _log(f"wrote {out} ({report['seconds']}s in all)")
     return 0
 
@@ -370,7 +385,10 @@ def _targets(sections: list[tuple[str, list[Result]]]) -> list[dict[str, object]
     return found
 
 
-def _print_report(report: dict[str, object], sections: list[tuple[str, list[Result]]], texts: list[str]) -> None:
+def _report_text(report: dict[str, object], sections: list[tuple[str, list[Result]]], texts: list[str]) -> str:
+    """The printed report: machine, versions, launches, the table, the other sections, targets, anomalies."""
+    lines: list[str] = []
+    print = lines.append
     machine = report["machine"]
     assert isinstance(machine, dict)
     print(
@@ -384,12 +402,12 @@ def _print_report(report: dict[str, object], sections: list[tuple[str, list[Resu
               f"{launch['exec']['launch']}; env python is reprorun's own executable: {same}")  # fmt: skip
     for name, launches in (report.get("install_launches") or {}).items():  # type: ignore[attr-defined]
         print(f"launch from {name}: " + ", ".join(f"{k}: {v}" for k, v in launches.items()))
-    print()
+    print("")
     print(table(sections))
-    print()
+    print("")
     for line in texts:
         print(line)
-    print()
+    print("")
     for t in report["targets"]:  # type: ignore[attr-defined]
         mark = {True: "met", False: "NOT met", None: "not measured"}[t["met"]]
         ratio = "" if t["ratio"] is None else f"{t['ratio']:.2f}x"
@@ -399,6 +417,7 @@ def _print_report(report: dict[str, object], sections: list[tuple[str, list[Resu
         for r in results:
             for text in r.anomalies + ([r.error] if r.error else []):
                 print(f"anomaly: {r.name}: {text}")
+    return "\n".join(lines)
 
 
 def _machine(work: Work) -> dict[str, object]:
