@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
 import os
 import shutil
 import subprocess
@@ -10,7 +17,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from portable_wheels import CP, PY, build
 

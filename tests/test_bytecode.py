@@ -175,7 +175,9 @@ def test_tracebacks_inspect_and_coverage_name_the_env_files(run_reprorun, tmp_pa
     measured = tmp_path / "measured.py"
     measured.write_text("import traced.mod as mod\nmod.Shape().area()\n")
     data = tmp_path / ".coverage"
-    coverage_path = Path(importlib.util.find_spec("coverage").origin).parent.parent  # type: ignore[union-attr]
+    spec = importlib.util.find_spec("coverage")
+    assert spec is not None and spec.origin is not None
+    coverage_path = Path(spec.origin).parent.parent
     environ = {**os.environ, "PYTHONPATH": str(coverage_path), "COVERAGE_FILE": str(data)}
     python = str(env_python(second))
     subprocess.run([python, "-m", "coverage", "run", "--source=traced", str(measured)], env=environ, check=True,

@@ -115,11 +115,15 @@ def test_nothing_fitting_lists_what_was_required_and_found(machine, tmp_path):
 
 
 def test_nothing_fitting_asks_uv_only_then(machine, tmp_path):
-    asked = []
-    select(tmp_path, ">=3.9", uv=lambda: asked.append(1) or None)
+    asked: list[int] = []
+
+    def ask() -> None:
+        asked.append(1)
+
+    select(tmp_path, ">=3.9", uv=ask)
     assert asked == []
     with pytest.raises(InterpreterError):
-        select(tmp_path, ">=3.99", uv=lambda: asked.append(1) or None)
+        select(tmp_path, ">=3.99", uv=ask)
     assert asked == [1]
 
 

@@ -25,7 +25,8 @@ def test_install_lines_are_not_run_but_kept_and_told(nb_run, tmp_path):
     path.write_text(notebook(
         ("code", BLOCK + "!pip install alpha", []),
         ("code", "if True:\n    %pip install -q beta\nimport alpha\nprint('alpha', alpha.__name__)", []),
-        ("code", "!conda install -y numpy\n!python -m pip uninstall -y alpha\n!pip list > /dev/null\nprint('done')", []),
+        ("code", "!conda install -y numpy\n!python -m pip uninstall -y alpha\n"
+                 "!pip list > /dev/null\nprint('done')", []),
     ))  # fmt: skip
     done = nb_run("--output", tmp_path / "out.ipynb", path, env={"PATH": f"{spy}{os.pathsep}{os.environ['PATH']}"})
     assert done.returncode == 0, done.stderr

@@ -46,7 +46,9 @@ def test_every_example_command_of_the_page(reprorun_exe: Path, tmp_path: Path, m
     monkeypatch.setenv("UV_FIND_LINKS", str(wheels))
     work = tmp_path / "work"
     work.mkdir()
-    (work / "analysis.py").write_text(re.search(r"```python\n(.*?)```", text, flags=re.DOTALL)[1])
+    example = re.search(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    assert example is not None
+    (work / "analysis.py").write_text(example[1])
     for argv, expected in examples(text):
         done = subprocess.run([str(reprorun_exe), *argv], cwd=work, capture_output=True, text=True, check=False)
         output = (done.stdout + done.stderr).splitlines()

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
 import hashlib
 import json
 import shlex
@@ -9,7 +16,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from reprorun.errors import BundleError
 from reprorun.portable import containers, exported, pylock

@@ -10,7 +10,7 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 
 from portable_wheels import CP, PY, build
-from reprorun.errors import UsageError
+from reprorun.errors import MetadataError, UsageError
 from reprorun.freeze.pins import Pin, Resolution
 from reprorun.portable import merge, targets, uv
 from reprorun.portable.resolve import Missing, nearest, parse_missing
@@ -185,7 +185,7 @@ def test_uv_compile_output_is_read_into_pins() -> None:
 def test_targets_in_the_block_must_be_an_array_of_strings() -> None:
     meta = metadata.parse('# /// script\n# [tool.reprorun]\n# targets = ["linux-x86_64"]\n# ///\n')
     assert meta.settings.targets == ("linux-x86_64",)
-    with pytest.raises(metadata.MetadataError, match="'targets' must be an array of strings"):
+    with pytest.raises(MetadataError, match="'targets' must be an array of strings"):
         metadata.parse('# /// script\n# [tool.reprorun]\n# targets = "linux-x86_64"\n# ///\n')
 
 

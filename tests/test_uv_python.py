@@ -31,7 +31,7 @@ _SKIPPED = {"test", "site-packages", "__pycache__", "idlelib", "tkinter", "turtl
 
 
 @pytest.fixture(scope="session")
-def downloads(tmp_path_factory) -> Path:
+def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A downloads list naming one CPython 3.10.13 archive, both on the local disk."""
     folder = tmp_path_factory.mktemp("python-mirror")
     archive = folder / "cpython-3.10.13-linux-x86_64-gnu.tar.gz"

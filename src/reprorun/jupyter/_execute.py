@@ -75,13 +75,7 @@ def main(argv: list[str]) -> int:
         failure = "failed"
     except KeyboardInterrupt:  # Ctrl-C: the kernel is shut down by nbclient; keep what ran
         failure = "was interrupted (Ctrl-C)"
-    for index, (source, lines) in passed.items():
-        if lines:
-            cell = nb.cells[index]
-            cell.source = source
-            note = "".join(f"reprorun: not run: {line.strip()} (the environment comes from the script's block)\n"
-                           for line in lines)  # fmt: skip
-            cell.setdefault("outputs", []).insert(0, nbformat.v4.new_output("stream", name="stderr", text=note))
+    _restore_installs(nb, passed, nbformat)
     for cell in nb.cells:
         tags = cell.metadata.get("tags")
         if tags and SKIP_TAG in tags:
@@ -98,6 +92,17 @@ def main(argv: list[str]) -> int:
         print(f"hint: the executed notebook, with the traceback, is saved in {job['output']}", file=sys.stderr)
         return 130 if failure.startswith("was interrupted") else 1
     return 0
+
+
+def _restore_installs(nb: Any, passed: dict[int, tuple[str, list[str]]], nbformat: Any) -> None:  # noqa: ANN401
+    """Put the install lines back into the saved cells, and say in each cell's output they were not run."""
+    for index, (source, lines) in passed.items():
+        if lines:
+            cell = nb.cells[index]
+            cell.source = source
+            note = "".join(f"reprorun: not run: {line.strip()} (the environment comes from the script's block)\n"
+                           for line in lines)  # fmt: skip
+            cell.setdefault("outputs", []).insert(0, nbformat.v4.new_output("stream", name="stderr", text=note))
 
 
 def _pass_installs(cell: Any) -> tuple[str, list[str]]:  # noqa: ANN401 - an nbformat NotebookNode
