@@ -32,7 +32,7 @@ LAYERS: dict[str, int] = {
     "reprorun.portable": 3,  # other platforms, bundles, exports (freeze's write-back resolves with it)
     "reprorun.records": 4,  # run records
     "reprorun.jupyter": 4,  # Jupyter kernels and executed notebooks
-    "reprorun.progress": 2,  # the build's status line
+    "reprorun.progress": 1,  # the build's status line (imports nothing of reprorun)
     "reprorun.commands": 5,  # one module per command; only they (and the CLI) print
     "reprorun.cli": 6,
     "reprorun.__main__": 6,
