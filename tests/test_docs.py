@@ -148,7 +148,7 @@ def test_every_environment_variable_and_config_key_is_documented():
     from reprorun import config
 
     keys = (DOCS / "reference" / "config.md").read_text(encoding="utf-8")
-    for key in (*config._STRINGS, *config._LISTS, *getattr(config, "_BOOLS", ())):
+    for key in (*config._STRINGS, *config._LISTS, *getattr(config, "_BOOLEANS", ())):
         assert f"`{key}`" in keys, f"config key {key} is not in docs/reference/config.md"
 
 
