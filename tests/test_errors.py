@@ -10,7 +10,7 @@ from reprorun import errors
 from reprorun.errors import InternalError, MetadataError, ReprorunError, UsageError
 
 EXIT_1 = ["InterpreterError", "BuildError", "OfflineError", "ClusterError", "NotBuilt", "ResolutionError",
-          "WriteError", "NotCurrent", "NoBlock", "CacheError"]  # fmt: skip
+          "WriteError", "NotCurrent", "NoBlock", "CacheError", "NoWheel", "BundleError"]  # fmt: skip
 EXIT_2 = ["UsageError", "ConfigError"]
 
 

@@ -14,6 +14,8 @@
     ├── NotCurrent           `--freeze --check`: the block is not frozen and current
     ├── NoBlock              the script has no block where one is needed (exit 1, unlike invalid)
     ├── ClusterError         Slurm cannot be reached, refused a job, or a job's tasks failed
+    ├── NoWheel              a target platform cannot be satisfied from wheels (package, version, target)
+    ├── BundleError          a bundle is damaged or not a bundle; nothing was built from it
     └── InternalError        a check of reprorun's own work failed: a bug, reported as one
 
 Anything else that escapes is a bug too; the CLI says so and shows the traceback with -v.
