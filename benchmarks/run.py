@@ -189,7 +189,8 @@ def _write_scripts(folder: str) -> dict[str, str]:
     os.makedirs(folder, exist_ok=True)
     paths = {}
     for name, block in BLOCKS.items():
-        stem = name.replace("+", "_").replace(" ", "_")
+        stem = "uses_" + name.replace("+", "_").replace(" ", "_")  # never a module's name: `requests.py` would
+        # be what `import requests` finds first, from the script's own folder
         paths[name] = _write(os.path.join(folder, f"{stem}.py"), block + BODIES[name])
         _write(os.path.join(folder, f"{stem}_probe.py"), block + PROBE)  # same block: same env
     return paths
