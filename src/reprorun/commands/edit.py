@@ -134,7 +134,8 @@ def remove(snapshot: files.Snapshot, meta: Metadata, names: list[str],
         hint = (f"{', '.join(sorted(pinned))} is pinned only because another package needs it"
                 if pinned else None)  # fmt: skip
         raise UsageError(f"{ns.script}: not in {where}: {', '.join(missing)}; nothing was changed", hint=hint)
-    return _edited(snapshot, meta, content, ns, options, f"removed {', '.join(removed)}", force="remove")
+    shown = ", ".join(dict.fromkeys(removed))  # a name listed 20,000 times is said once
+    return _edited(snapshot, meta, content, ns, options, f"removed {shown}", force="remove")
 
 
 def _edited(snapshot: files.Snapshot, meta: Metadata, content: str, ns: argparse.Namespace,

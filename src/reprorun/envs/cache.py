@@ -67,6 +67,10 @@ class Cache:
         """Create the root and its folders, tagged so backup tools skip it."""
         for name in layout.FOLDERS:
             (self.path / name).mkdir(parents=True, exist_ok=True)
+        readers = self.path / layout.READERS
+        if not readers.is_dir():  # sticky and world-writable, like /tmp: see docs/cache.md, "Sharing"
+            readers.mkdir(exist_ok=True)
+            os.chmod(readers, 0o1777)  # noqa: S103 - sticky: each user may remove only their own files
         tag = self.path / layout.TAG_NAME
         if not tag.exists():
             layout.write_atomic(str(tag), layout.TAG)
@@ -125,7 +129,7 @@ class Cache:
 
     def touch(self, build: str) -> None:
         """Record a use: the mtime of a tiny file (no lock, no rewrite)."""
-        layout.touch(layout.last_use(str(self.path), build))
+        layout.record_use(str(self.path), build)
 
     def remember_script(self, build: str, script: str) -> None:
         """Note which script used an env (for `cache list`); cheap, append-only, best effort."""

@@ -162,6 +162,16 @@ def use_marker(root: str, build: str, host: str, pid: int) -> str:
     return os.path.join(root, USED, f"{build}.{host}.{pid}")
 
 
+def reader_use(root: str, build: str, uid: int) -> str:
+    """The last use of an env by a user who cannot write `used/` (its mtime, as `used/<build>`'s)."""
+    return os.path.join(root, READERS, f"{build}.uid{uid}")
+
+
+def reader_marker(root: str, build: str, host: str, pid: int) -> str:
+    """mkdir mode: a running process's use marker, for a user who cannot write `used/`."""
+    return os.path.join(root, READERS, f"{build}.{host}.{pid}")
+
+
 def index_entry(root: str, fingerprint: str) -> str:
     """The warm-path entry of a block fingerprint."""
     return os.path.join(root, INDEX, fingerprint)
@@ -217,8 +227,15 @@ def write_atomic(path: str, data: str | bytes, *, durable: bool = True) -> None:
         raise
 
 
-def touch(path: str) -> None:
-    """Set a file's mtime to now, creating it if needed; best effort."""
+def record_use(root: str, build: str) -> None:
+    """Record a use of the env now: `used/<build>`'s mtime, or, for a user who may not write it
+    (a shared cache), the mtime of that user's own file in the sticky `readers/` folder."""
+    if not touch(last_use(root, build)):
+        touch(reader_use(root, build, os.getuid() if hasattr(os, "getuid") else 0))
+
+
+def touch(path: str) -> bool:
+    """Set a file's mtime to now, creating it if needed; best effort: False if it could not."""
     try:
         os.utime(path)
     except FileNotFoundError:
@@ -226,6 +243,7 @@ def touch(path: str) -> None:
             with open(path, "a"):
                 pass
         except OSError:
-            pass
+            return False
     except OSError:
-        pass
+        return False
+    return True

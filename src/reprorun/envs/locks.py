@@ -76,14 +76,10 @@ def _open_lock_file(path: str) -> int:
 
 def _mark_use(cache_root: str, build: str) -> str | None:
     """mkdir mode: a `used/<build>.<host>.<pid>` marker, then wait out a pruner's intent."""
-    marker = layout.use_marker(cache_root, build, host(), os.getpid())
-    try:
-        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-        try:
-            os.write(fd, (process_start(os.getpid()) + "\n").encode())
-        finally:
-            os.close(fd)
-    except OSError:
+    marker = _write_marker(layout.use_marker(cache_root, build, host(), os.getpid()))
+    if marker is None:  # a user who may read the shared cache but not write used/: readers/
+        marker = _write_marker(layout.reader_marker(cache_root, build, host(), os.getpid()))
+    if marker is None:
         return None
     # A pruner announces itself with mkdir before it reads the markers; we wrote ours before
     # looking for its announcement, so one of us always sees the other (see docs/cache.md).
@@ -94,6 +90,18 @@ def _mark_use(cache_root: str, build: str) -> str | None:
         deadline = time.monotonic() + 2 * STALE_SECONDS
         while os.path.isdir(intent) and time.monotonic() < deadline:
             time.sleep(0.05)
+    return marker
+
+
+def _write_marker(marker: str) -> str | None:
+    try:
+        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            os.write(fd, (process_start(os.getpid()) + "\n").encode())
+        finally:
+            os.close(fd)
+    except OSError:
+        return None
     return marker
 
 

@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -110,11 +111,16 @@ def entries(cache: Cache, sizes: bool = True) -> list[Entry]:
 
 
 def last_use(cache: Cache, env: Path) -> float:
-    """When the env was last used: the mtime of `used/<build>`, else when it was completed."""
+    """When the env was last used: the mtime of `used/<build>` or of a reader's `readers/<build>.uid<N>`
+    (the latest), else when it was completed."""
+    readers = [0.0]
+    for path in (cache.path / layout.READERS).glob(f"{env.name}.uid*"):
+        with contextlib.suppress(OSError):
+            readers.append(path.lstat().st_mtime)
     for path in (Path(layout.last_use(str(cache.path), env.name)), env / COMPLETE, env):
         with contextlib.suppress(OSError):
-            return path.stat().st_mtime
-    return 0.0
+            return max(path.stat().st_mtime, *readers)
+    return max(readers)
 
 
 def scripts(cache: Cache, build: str) -> list[str]:
@@ -243,6 +249,9 @@ def remove(cache: Cache, entry: Entry, reason: str, report: Report, dry_run: boo
     for name in (entry.build, f"{entry.build}.scripts"):
         with contextlib.suppress(OSError):
             (cache.used / name).unlink()
+    for path in (cache.path / layout.READERS).glob(f"{entry.build}.*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
     return True
 
 
@@ -277,22 +286,44 @@ def in_use_elsewhere(cache: Cache, build: str) -> bool:
     here = locks.host()
     ttl = _use_ttl()
     busy = False
-    for path in cache.used.glob(f"{build}.*.*"):
+    markers = [*cache.used.glob(f"{build}.*.*"), *(cache.path / layout.READERS).glob(f"{build}.*.*")]
+    for path in markers:
         other, _, pid = path.name[len(build) + 1 :].rpartition(".")
-        if not pid.isdigit():
+        if not pid.isdigit() or not other:
             continue
         try:
-            start = path.read_text("utf-8").strip()
-            age = locks.server_now(str(cache.locks)) - path.stat().st_mtime
-        except OSError:
+            start = _small_text(path)
+            age = locks.server_now(str(cache.locks)) - path.lstat().st_mtime
+        except (OSError, UnicodeDecodeError):
             continue
         live = locks.alive(int(pid), start) if other == here else age < ttl
+        if live and other == here and path.parent.name == layout.READERS:
+            live = _owns(path, int(pid))  # in the world-writable folder, only a user's own process counts
         if live:
             busy = True
         else:
             with contextlib.suppress(OSError):
                 path.unlink()
     return busy
+
+
+def _owns(marker: Path, pid: int) -> bool:
+    """Whether the marker's owner runs process pid (Linux: the owner of /proc/<pid>)."""
+    try:
+        return marker.lstat().st_uid == os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return not os.path.isdir("/proc")  # no /proc to ask: trust the marker
+
+
+def _small_text(path: Path) -> str:
+    """A marker's text, read safely: another user may have put anything in readers/ (a FIFO, a link)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        return os.read(fd, 64).decode("ascii").strip()
+    finally:
+        os.close(fd)
 
 
 def _use_ttl() -> float:
@@ -302,7 +333,7 @@ def _use_ttl() -> float:
         return USE_TTL
 
 
-def _sweep(cache: Cache, report: Report, dry_run: bool, everything: bool) -> None:
+def _sweep(cache: Cache, report: Report, dry_run: bool, everything: bool) -> None:  # noqa: PLR0912
     """Remove trash, dangling pointers, stale locks, index entries and markers of gone envs."""
     if dry_run:
         return
@@ -320,6 +351,11 @@ def _sweep(cache: Cache, report: Report, dry_run: bool, everything: bool) -> Non
             report.swept += _unlink(cache.used / name)
         elif name.count(".") >= 2 and not name.endswith(".scripts"):
             in_use_elsewhere(cache, build)  # drop markers of runs that ended
+    for name in _listing(cache.path / layout.READERS):
+        if name.split(".", 1)[0] not in builds:
+            report.swept += _unlink(cache.path / layout.READERS / name)
+        elif name.count(".") >= 2 and ".uid" not in name:
+            in_use_elsewhere(cache, name.split(".", 1)[0])
     for name in _listing(cache.index):
         report.swept += _sweep_index(cache, cache.index / name, everything)
     report.swept += store.sweep(cache.store)  # files no env links to any more

@@ -14,7 +14,6 @@ No file system, no subprocess: resolution is `resolve.py`, writing the file is `
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from packaging.utils import canonicalize_name
 
 from reprorun.errors import UsageError
 from reprorun.script import blockedit
-from reprorun.script.metadata import Metadata, parse_timestamp
+from reprorun.script.metadata import Metadata, utc_text
 from reprorun.script.requirements import canonical_name, exact_version, is_loose, parse
 
 log = logging.getLogger("reprorun")
@@ -217,13 +216,12 @@ def _constraints(current: Mapping[str, str], requested: Sequence[str], moving: s
 def check_timestamp(value: str) -> str:
     """The value in UTC as pip and uv read it ('2024-06-01' is its midnight UTC)."""
     try:
-        moment = parse_timestamp(value)
-    except ValueError:
+        return utc_text(value)
+    except ValueError as exc:
         raise UsageError(
-            f"--exclude-newer {value!r} is not an RFC 3339 date-time or a date",
+            f"--exclude-newer {value!r} is not an RFC 3339 date-time or a date in the calendar ({exc})",
             hint='write it like "2024-06-01" or "2024-06-01T00:00:00Z"',
         ) from None
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def dependency_lines(

@@ -67,8 +67,14 @@ def find(python_request: str | None, cache_dir: str | None, script: str) -> tupl
         root = cache_dir or os.environ.get("REPRORUN_CACHE_DIR") or configured_root(config) or layout.default_root()
         if not root:
             return None
-        with open(script, "rb") as handle:
-            text = handle.read().decode("utf-8")
+        fd = os.open(script, os.O_RDONLY | os.O_NONBLOCK)
+        try:  # a FIFO, socket or device: the full path refuses it with a clear error, unread
+            if os.fstat(fd).st_mode & 0o170000 != 0o100000:
+                return None
+            with open(fd, "rb", closefd=False) as handle:
+                text = handle.read().decode("utf-8")
+        finally:
+            os.close(fd)
         block = block_text(text)
         if block is None or "record" in block:
             return None  # maybe `[tool.reprorun] record`: likewise
@@ -89,7 +95,7 @@ def find(python_request: str | None, cache_dir: str | None, script: str) -> tupl
 
         if not hold_and_verify(root, build):
             return None  # pruned between the look-up and the lock
-        layout.touch(layout.last_use(root, build))
+        layout.record_use(root, build)
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     return root, env, key, text

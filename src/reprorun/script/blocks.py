@@ -126,7 +126,7 @@ def _is_content(line: str) -> bool:
 def _breaks(text: str, start: int, end: int) -> int:
     """How many line breaks (LF, CRLF or lone CR) lie in text[start:end]."""
     count = text.count("\n", start, end)
-    if "\r" in text:
+    if text.find("\r", start, end) >= 0:  # only this span: the whole text each time is quadratic
         count += text.count("\r", start, end) - text.count("\r\n", start, end)
     return count
 

@@ -10,13 +10,19 @@ from reprorun.script.source import Source
 
 log = logging.getLogger("reprorun")
 
+SHOWN = 10  # warnings told per file: 100,000 unclosed openers are one problem, not 200,000 lines
+
 
 def tell(meta: Metadata, path: str) -> Metadata:
-    """Tell the user (stderr) of every notice the parser gave; return the metadata."""
-    for notice in meta.notices:
+    """Tell the user (stderr) of the notices the parser gave, the first SHOWN of them; return the metadata."""
+    hints: set[str] = set()
+    for notice in meta.notices[:SHOWN]:
         log.warning("%s:%d: %s", path, notice.line, notice.message)
-        if notice.hint:
+        if notice.hint and notice.hint not in hints:  # the same advice once
+            hints.add(notice.hint)
             log.warning("hint: %s", notice.hint)
+    if len(meta.notices) > SHOWN:
+        log.warning("%s: %d more warnings like these not shown", path, len(meta.notices) - SHOWN)
     return meta
 
 

@@ -10,6 +10,7 @@ comes back as a `Notice` for the caller to show.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import sys
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ SETTINGS_KEYS = (
 )  # fmt: skip
 HASH_RE = re.compile(r"sha256:[0-9a-f]{64}")
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?")
+MAX_NESTING = 64  # levels of arrays and tables a block may nest (Python's parsers recurse)
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 _PEP722_MARKER = re.compile(r"(?i)^#\s+script\s+dependencies:\s*$")
 
@@ -112,9 +114,53 @@ def parse(text: str, path: str = "<script>") -> Metadata:
     return replace(meta, near_misses=misses) if misses else meta
 
 
+def nesting(content: str) -> tuple[int, int]:  # noqa: PLR0912 - one pass over hostile text
+    """How deep TOML text nests arrays, inline tables and dotted table names, and the line where it
+    is deepest; linear, and quotes are skipped (an estimate for hostile input, exact for sane)."""
+    depth = deepest = where = 0
+    quote = ""
+    line = 1
+    escaped = False
+    for char in content:
+        if char == "\n":
+            line += 1
+            quote = ""  # a one-line string or a comment ends here (the parser judges the rest)
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = ""
+            continue
+        if char in "\"'":
+            quote = char
+        elif char == "#":
+            quote = "\n"  # a comment: skipped to the end of its line
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        if depth > deepest:
+            deepest, where = depth, line
+    for number, header in enumerate(content.splitlines(), 1):
+        if header.lstrip().startswith("[") and header.count(".") + 1 > deepest:
+            deepest, where = header.count(".") + 1, number
+    return deepest, where
+
+
 def _load_toml(block: Block, text: str, path: str) -> dict[str, Any]:
+    deepest, line = nesting(block.content)
+    if deepest > MAX_NESTING:
+        file_line = block.content_line(line)
+        raise MetadataError(
+            f"the script block nests {deepest} levels deep; at most {MAX_NESTING} are allowed",
+            path=path, line=file_line, source_line=_line(text, file_line)[:200],
+        )  # fmt: skip
     try:
         data: dict[str, Any] = tomllib.loads(block.content)
+    except RecursionError:  # a guard above should make this unreachable; never a crash
+        raise MetadataError("the script block nests too deeply", path=path, line=block.start_line) from None
     except tomllib.TOMLDecodeError as exc:
         reason = _TOML_POS.sub("", str(exc)).strip()
         pos = _TOML_POS.search(str(exc))
@@ -239,10 +285,10 @@ def _exclude_newer(table: Mapping[str, Any], where: _Locator) -> str | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
+        value = value.isoformat()  # a TOML date literal: checked as its text is
     if isinstance(value, str):
         try:
-            parse_timestamp(value)
+            utc_text(value)
         except ValueError:
             pass
         else:
@@ -259,6 +305,17 @@ def _exclude_newer(table: Mapping[str, Any], where: _Locator) -> str | None:
 def parse_requirement(text: str) -> Requirement:
     """A PEP 508 requirement, parsed once per text and process (script/requirements.py says why)."""
     return Requirement(text)
+
+
+def utc_text(value: str) -> str:
+    """The timestamp in UTC as `YYYY-MM-DDTHH:MM:SSZ`, four-digit year; ValueError if invalid or if
+    it leaves the calendar in UTC (`0001-01-01T00:00:00+01:00` is in year 0 there)."""
+    try:
+        moment = parse_timestamp(value).astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{value!r} is outside the calendar in UTC") from None
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+            f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z")  # fmt: skip
 
 
 def parse_timestamp(value: str) -> dt.datetime:
@@ -430,4 +487,6 @@ def _jsonable(value: object) -> object:
         return [_jsonable(v) for v in value]
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # TOML's nan and inf have no JSON form: their TOML spelling, as a string
     return value

@@ -47,8 +47,17 @@ def load(raw: str, path: str = "<notebook>") -> dict[str, Any]:
         data = json.loads(raw)
     except ValueError as exc:
         raise UsageError(f"{path}: not a notebook: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise UsageError(f"{path}: not a notebook: its JSON nests too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise UsageError(f"{path}: not a notebook: no 'cells' list")
+    for number, cell in enumerate(data["cells"], 1):
+        if not isinstance(cell, dict):
+            raise UsageError(f"{path}: not a notebook: cell {number} is not a JSON object")
+        source = cell.get("source", "")
+        if not (isinstance(source, str) or (isinstance(source, list) and all(isinstance(s, str) for s in source))):
+            raise UsageError(f"{path}: not a notebook: cell {number}'s source is not text "
+                             "(a string or a list of strings)")  # fmt: skip
     if data.get("nbformat", 4) != 4:
         raise UsageError(
             f"{path}: nbformat {data.get('nbformat')} is not supported (only 4)",

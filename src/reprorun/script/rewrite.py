@@ -10,13 +10,16 @@ the file or its directory is read-only, nothing is written and the error says wh
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import stat
 import tempfile
 from dataclasses import dataclass
 
-from reprorun.errors import UsageError, WriteError
-from reprorun.script.source import decode
+from reprorun.errors import WriteError
+from reprorun.script.source import decode, read_regular
+
+log = logging.getLogger("reprorun")
 
 
 @dataclass(frozen=True)
@@ -38,17 +41,9 @@ class Snapshot:
 def read(path: str, *, missing_ok: bool = False) -> Snapshot:
     """Read a file as bytes and UTF-8 text; with missing_ok, a missing file is an empty snapshot."""
     real = os.path.realpath(path)
-    try:
-        with open(real, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        if missing_ok:
-            return Snapshot(path, real, b"", "", exists=False)
-        raise UsageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, not a script") from None
-    except PermissionError:
-        raise UsageError(f"{path}: permission denied") from None
+    if missing_ok and not os.path.lexists(real):
+        return Snapshot(path, real, b"", "", exists=False)
+    data = read_regular(path)
     text = decode(path, data)
     if path.endswith(".ipynb"):
         from reprorun.script import notebooks
@@ -78,7 +73,8 @@ def write(snapshot: Snapshot, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fchmod(handle.fileno(), mode)
+            _keep_owner(snapshot, handle.fileno())
+            os.fchmod(handle.fileno(), mode)  # after chown, which may clear set-id bits
             os.fsync(handle.fileno())
         _check_unchanged(snapshot)  # the window left is the next line only
         os.replace(temp, snapshot.real)
@@ -114,6 +110,32 @@ def _check_writable(snapshot: Snapshot, folder: str) -> int:
             hint="make it writable (chmod u+w), or use --dry-run to see the new block",
         )
     return mode
+
+
+def _keep_owner(snapshot: Snapshot, fd: int) -> None:
+    """Give the new file the old one's owner and group (root rewriting a user's script must not
+    make it root's); say so when this process may not, and when hard links are detached."""
+    if not snapshot.exists:
+        return
+    try:
+        old = os.stat(snapshot.real)
+    except OSError:
+        return
+    new = os.fstat(fd)
+    if (old.st_uid, old.st_gid) != (new.st_uid, new.st_gid):
+        try:
+            os.fchown(fd, old.st_uid, old.st_gid)
+        except OSError:
+            try:  # at least the group, which a member may give
+                os.fchown(fd, -1, old.st_gid)
+                lost = "owner"
+            except OSError:
+                lost = "owner and group" if old.st_uid != new.st_uid else "group"
+            log.warning("%s: the rewritten file could not keep its %s (uid %d, gid %d): it is now %d:%d",
+                        snapshot.path, lost, old.st_uid, old.st_gid, new.st_uid, new.st_gid)  # fmt: skip
+    if old.st_nlink > 1:
+        log.warning("%s: the file had %d hard links; the rewritten file is a new one, the other names "
+                    "keep the old text", snapshot.path, old.st_nlink)  # fmt: skip
 
 
 def _check_unchanged(snapshot: Snapshot) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from dataclasses import dataclass
 
@@ -25,21 +26,37 @@ class Source:
 
 def read(path: str) -> Source:
     """Read and decode a script; raise `UsageError` if it is missing, a directory or not UTF-8."""
-    if path == "-":
-        data = sys.stdin.buffer.read()
-    else:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except FileNotFoundError:
-            raise UsageError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise UsageError(f"{path}: is a directory, not a script") from None
-        except PermissionError:
-            raise UsageError(f"{path}: permission denied") from None
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot read: {os.strerror(exc.errno or 0)}") from None
+    data = sys.stdin.buffer.read() if path == "-" else read_regular(path)
     return Source(path, data, decode(path, data))
+
+
+def read_regular(path: str) -> bytes:
+    """A regular file's bytes. A FIFO, socket, device or directory is refused at once, unread:
+    opened without blocking and checked before the first read (a FIFO would hang every command)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a script") from None
+    except PermissionError:
+        raise UsageError(f"{path}: permission denied") from None
+    except OSError as exc:  # ELOOP (a symlink loop), ENXIO (a socket), ...
+        raise UsageError(f"{path}: cannot read: {os.strerror(exc.errno or 0)}") from None
+    try:
+        kind = os.fstat(fd).st_mode
+        if stat.S_ISDIR(kind):
+            raise UsageError(f"{path}: is a directory, not a script")
+        if not stat.S_ISREG(kind):
+            raise UsageError(f"{path}: not a regular file (a FIFO, socket or device); refusing to read it",
+                             hint="save the script to a file")  # fmt: skip
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {os.strerror(exc.errno or 0)}") from None
+    finally:
+        os.close(fd)
 
 
 def decode(path: str, data: bytes) -> str:

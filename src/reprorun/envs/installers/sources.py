@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from reprorun.envs.pipconfig import HARMLESS, PipConfig
 from reprorun.errors import BuildError
 from reprorun.options import Options
-from reprorun.script.metadata import Settings, parse_timestamp
+from reprorun.script.metadata import Settings, utc_text
 
 
 @dataclass(frozen=True)
@@ -180,9 +180,7 @@ def utc_timestamp(value: str | None) -> str | None:
     """An RFC 3339 value as UTC `YYYY-MM-DDTHH:MM:SSZ`: pip and uv read a bare date in local time."""
     if value is None:
         return None
-    from datetime import timezone
-
-    return parse_timestamp(value).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(value)
 
 
 def _absolute(link: str, base: str | None) -> str:

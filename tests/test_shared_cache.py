@@ -1,0 +1,134 @@
+"""A cache shared by several users: a reader who cannot write it is protected from prune, and counts.
+
+Root owns the cache (as a project account would on a cluster); `rr-reader` may only read it. Its
+jobs run while root's `cache prune --older-than 0s` loops, in both lock modes: not one may lose
+its env. And its use counts toward the env's last use, so the owner's default prune keeps an env
+that only readers use (docs/cache.md, "Sharing a cache between users").
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from multiuser import Shared, reader_ids, shared_folder
+
+pytestmark = pytest.mark.slow
+
+JOB = """# /// script
+# dependencies = ["beta"]
+# ///
+import os, sys, time
+time.sleep(1.0)
+import beta  # imported mid-run: the env must still be there
+marker = os.path.join(sys.prefix, "reprorun-complete")
+print("ok" if os.path.isfile(marker) else "env gone")
+"""
+JOBS = 8
+
+
+@pytest.fixture
+def shared(wheelhouse: Path):  # type: ignore[no-untyped-def]
+    with shared_folder() as folder:
+        wheels = folder.root / "wheels"
+        shutil.copytree(wheelhouse, wheels)
+        os.chmod(wheels, 0o755)
+        (folder.root / "uv-cache").mkdir(mode=0o777)
+        (folder.root / "uv-cache").chmod(0o777)
+        folder.extra = {"PIP_FIND_LINKS": str(wheels), "UV_FIND_LINKS": str(wheels),  # type: ignore[attr-defined]
+                        "UV_CACHE_DIR": str(folder.root / "uv-cache")}  # fmt: skip
+        yield folder
+
+
+def _build(shared: Shared, env: dict[str, str]) -> tuple[Path, str]:
+    script = shared.script("job.py", JOB)
+    built = shared.run("--python", shared.python, "sync", script, user=False, env=env)
+    assert built.returncode == 0, built.stderr
+    return script, Path(built.stdout.strip()).name
+
+
+@pytest.mark.parametrize("lock_mode", ["flock", "mkdir"])
+def test_readers_jobs_survive_the_owners_prune_loop(shared: Shared, lock_mode: str) -> None:
+    env = {**shared.extra, "REPRORUN_LOCK": lock_mode}  # type: ignore[attr-defined]
+    script, build = _build(shared, env)
+    stop = threading.Event()
+    prunes = []
+
+    def prune_loop() -> None:
+        while not stop.is_set():
+            done = shared.run("cache", "prune", "--older-than", "0s", user=False, env=env, timeout=120)
+            prunes.append(done)
+
+    pruner = threading.Thread(target=prune_loop)
+    pruner.start()
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            jobs = list(pool.map(lambda _: shared.run("--python", shared.python, script, user=True, env=env,
+                                                      timeout=300), range(JOBS)))  # fmt: skip
+    finally:
+        stop.set()
+        pruner.join()
+    for job in jobs:
+        assert job.returncode == 0 and job.stdout == "ok\n", (job.returncode, job.stdout, job.stderr)
+        assert "error" not in job.stderr, job.stderr
+    assert prunes and all(p.returncode == 0 for p in prunes), [p.stderr for p in prunes if p.returncode]
+    # The reader could not write the cache, so nothing it did built anything: the one env is root's.
+    assert (shared.cache / "envs" / build).is_dir() or any(
+        build in p.stderr for p in prunes
+    ), "the env went, but no prune says it removed it"
+    # Once the jobs are over, the env is free: a prune removes it (so the loop above could have).
+    final = shared.run("cache", "prune", "--older-than", "0s", user=False, env=env)
+    assert final.returncode == 0, final.stderr
+    assert not (shared.cache / "envs" / build).exists()
+    assert not [name for name in os.listdir(shared.cache / "readers") if name.startswith(build)]
+
+
+@pytest.mark.parametrize("lock_mode", ["flock", "mkdir"])
+def test_a_readers_use_counts_toward_last_use(shared: Shared, lock_mode: str) -> None:
+    env = {**shared.extra, "REPRORUN_LOCK": lock_mode}  # type: ignore[attr-defined]
+    script, build = _build(shared, env)
+    forty_days_ago = time.time() - 40 * 86400
+    os.utime(shared.cache / "used" / build, (forty_days_ago, forty_days_ago))
+    ran = shared.run("--python", shared.python, script, user=True, env=env)
+    assert ran.returncode == 0 and ran.stdout == "ok\n", ran.stderr
+    uid, _gid = reader_ids()
+    record = shared.cache / "readers" / f"{build}.uid{uid}"
+    assert record.is_file() and record.stat().st_uid == uid
+    assert time.time() - record.stat().st_mtime < 600
+    # The owner's default prune (30 days) keeps it: a reader used it today.
+    pruned = shared.run("cache", "prune", user=False, env=env)
+    assert pruned.returncode == 0, pruned.stderr
+    assert (shared.cache / "envs" / build).is_dir(), pruned.stderr
+    listed = shared.run("cache", "list", "--json", user=False, env=env)
+    assert '"last_used"' in listed.stdout
+    # Without the reader's record, the same prune removes it: the record is what kept it.
+    record.unlink()
+    pruned = shared.run("cache", "prune", user=False, env=env)
+    assert not (shared.cache / "envs" / build).exists(), pruned.stderr
+
+
+def test_readers_folder_is_sticky_and_hostile_files_there_are_harmless(shared: Shared) -> None:
+    env = {**shared.extra, "REPRORUN_LOCK": "mkdir"}  # type: ignore[attr-defined]
+    _script, build = _build(shared, env)
+    readers = shared.cache / "readers"
+    assert readers.stat().st_mode & 0o7777 == 0o1777
+    # Another user plants a FIFO and a symlink named like use markers of this env.
+    uid, gid = reader_ids()
+    fifo, link = readers / f"{build}.{os.uname().nodename}.1", readers / f"{build}.{os.uname().nodename}.2"
+    os.mkfifo(fifo)
+    os.symlink("/etc/passwd", link)
+    os.lchown(fifo, uid, gid)  # pid 1 runs, but not as this user: not a use of the env
+    os.lchown(link, uid, gid)
+    started = time.monotonic()
+    pruned = shared.run("cache", "prune", "--older-than", "0s", user=False, env=env, timeout=60)
+    assert pruned.returncode == 0, pruned.stderr
+    assert time.monotonic() - started < 30
+    assert "Traceback" not in pruned.stderr
+    assert not (shared.cache / "envs" / build).exists(), pruned.stderr  # not kept alive by planted files
+    assert Path("/etc/passwd").exists()
