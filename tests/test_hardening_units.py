@@ -93,7 +93,7 @@ def test_editing_a_large_block_is_linear() -> None:
 
     small, large = timed(2000), timed(20000)
     assert large < 2.0, large
-    assert large < 30 * max(small, 0.002), (small, large)
+    assert large < 20 * max(small, 0.02), (small, large)  # ten times the lines: not a hundred times the time
 
 
 def test_replace_block_keeps_unchanged_lines_byte_for_byte() -> None:

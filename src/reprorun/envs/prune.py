@@ -159,7 +159,9 @@ class Report:
 def prune(cache: Cache, older_than: float | None, max_size: int | None, dry_run: bool = False) -> Report:
     """Remove superseded, interrupted, unused-for-`older_than` and over-budget envs, and stale files."""
     report = Report()
-    if not cache.envs.is_dir():
+    if not cache.envs.is_dir():  # no env yet; a killed freeze may have left a temporary folder
+        if not dry_run:
+            report.swept += scratch.sweep(cache.path / layout.TMP, _use_ttl())
         return report
     now = time.time()
     all_entries = entries(cache)
