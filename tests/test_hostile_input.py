@@ -72,7 +72,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> dict
         done = subprocess.run([sys.executable, str(WORKER), str(folder / "tasks.json"), str(folder / "out.json")],
                               env=env, capture_output=True, text=True, timeout=900, check=False)  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
-        results = json.loads((folder / "out.json").read_text())
+        results: list[dict[str, Any]] = json.loads((folder / "out.json").read_text())
         for result, path, old in zip(results, paths, before, strict=True):
             result["changed"] = _state(path) != old
         return results
@@ -134,7 +134,8 @@ def test_special_files_are_refused_at_once_without_reading(tmp_path: Path, repro
     """Through the real command, so the warm path (which opens the script first) is covered too."""
     for kind in SPECIAL:
         path = materialize(tmp_path, f"special-{kind}.py", kind)
-        commands = [[path], ["meta", path], ["--freeze", path], ["add", path, "alpha"], ["cells", path]]
+        commands: list[list[str | Path]] = [[path], ["meta", path], ["--freeze", path], ["add", path, "alpha"],
+                                            ["cells", path]]
         if kind == "dangling-symlink":  # `add` creates a missing script (through the link): not refused
             commands.remove(["add", path, "alpha"])
         for argv in commands:
@@ -153,7 +154,7 @@ def test_special_files_are_refused_at_once_without_reading(tmp_path: Path, repro
 @pytest.mark.parametrize("date", ["0001-01-01", "0001-01-01T00:00:00+01:00", "0001-01-02T00:30:00-00:31",
                                   "9999-12-31", "9999-12-31T23:59:59Z", "9999-12-30T23:59:59-01:00",
                                   "2024-02-29"])  # fmt: skip
-def test_edge_dates_round_trip_with_four_digit_years(tmp_path: Path, run_reprorun, date: str) -> None:  # type: ignore[no-untyped-def]
+def test_edge_dates_round_trip_with_four_digit_years(tmp_path: Path, run_reprorun, date: str) -> None:
     script = tmp_path / "dated.py"
     script.write_text('# /// script\n# dependencies = ["alpha"]\n# ///\n')
     frozen = run_reprorun("--freeze", "--exclude-newer", date, script)
@@ -171,7 +172,7 @@ def test_edge_dates_round_trip_with_four_digit_years(tmp_path: Path, run_reproru
 
 
 @pytest.mark.parametrize("literal", ["0001-01-01", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
-def test_toml_date_literals_keep_four_digit_years(tmp_path: Path, run_reprorun, literal: str) -> None:  # type: ignore[no-untyped-def]
+def test_toml_date_literals_keep_four_digit_years(tmp_path: Path, run_reprorun, literal: str) -> None:
     script = tmp_path / "literal.py"
     script.write_text(f"# /// script\n# dependencies = []\n# [tool.other]\n# when = {literal}\n# ///\n")
     meta = run_reprorun("meta", script)
@@ -182,7 +183,7 @@ def test_toml_date_literals_keep_four_digit_years(tmp_path: Path, run_reprorun, 
     assert f"when = {literal}" in script.read_text()
 
 
-def test_toml_nan_and_inf_are_valid_json(tmp_path: Path, run_reprorun) -> None:  # type: ignore[no-untyped-def]
+def test_toml_nan_and_inf_are_valid_json(tmp_path: Path, run_reprorun) -> None:
     script = tmp_path / "nan.py"
     script.write_text("# /// script\n# dependencies = []\n# [tool.x]\n# a = nan\n# b = -inf\n# c = [inf, 1.5]\n# ///\n")
     meta = run_reprorun("meta", script)

@@ -34,7 +34,7 @@ JOBS = 8
 
 
 @pytest.fixture
-def shared(wheelhouse: Path):  # type: ignore[no-untyped-def]
+def shared(wheelhouse: Path):
     with shared_folder() as folder:
         wheels = folder.root / "wheels"
         shutil.copytree(wheelhouse, wheels)
