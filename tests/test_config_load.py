@@ -215,8 +215,10 @@ def test_option_defaults_from_the_file(conf: Path, monkeypatch: pytest.MonkeyPat
         monkeypatch.delenv(name, raising=False)
     conf.write_text('installer = "pip"\ncache-dir = "/c"\nindex-url = "https://i/simple"\n'
                     'extra-index-urls = ["https://e/simple"]\nfind-links = ["/w"]\n', encoding="utf-8")  # fmt: skip
-    assert config.option_defaults({}) == {"installer": "pip", "cache_dir": "/c", "index_url": "https://i/simple",
-                                          "extra_index_urls": ("https://e/simple",), "find_links": ("/w",)}  # fmt: skip
+    values = config.option_defaults({})  # issue 12 added python_default, python_origin and no_build
+    assert {k: values[k] for k in ("installer", "cache_dir", "index_url", "extra_index_urls", "find_links")} == {
+        "installer": "pip", "cache_dir": "/c", "index_url": "https://i/simple",
+        "extra_index_urls": ("https://e/simple",), "find_links": ("/w",)}  # fmt: skip
 
 
 def test_option_defaults_the_command_line_wins(conf: Path) -> None:
@@ -250,5 +252,7 @@ def test_option_defaults_without_anything(monkeypatch: pytest.MonkeyPatch, tmp_p
         if name.startswith(("PIP_", "UV_", "REPRORUN_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    assert config.option_defaults({}) == {"installer": "auto", "cache_dir": None, "index_url": None,
-                                          "extra_index_urls": (), "find_links": ()}  # fmt: skip
+    values = config.option_defaults({})  # issue 12 added python_default, python_origin and no_build
+    assert {k: values[k] for k in ("installer", "cache_dir", "index_url", "extra_index_urls", "find_links")} == {
+        "installer": "auto", "cache_dir": None, "index_url": None,
+        "extra_index_urls": (), "find_links": ()}  # fmt: skip
