@@ -25,7 +25,9 @@ def main(argv: list[str]) -> int:
     def target_environment() -> dict[str, str]:
         return {**host(), **target}
 
-    markers.default_environment = target_environment
+    # pip's vendored packaging types the result as dict[str, str] up to pip 24 and as its own
+    # TypedDict after; the ignore holds against whichever pip the type check meets.
+    markers.default_environment = target_environment  # type: ignore[assignment,unused-ignore]
     from pip._internal.cli.main import main as pip_main
 
     return int(pip_main(argv[2:]))
