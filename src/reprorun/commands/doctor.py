@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reprorun import __version__
-from reprorun.envs import interpreters, layout, locks
+from reprorun.envs import interpreters, layout, locks, pipconfig
 from reprorun.envs.cache import Cache, root
 from reprorun.errors import ReprorunError
 from reprorun.options import Options
@@ -165,45 +165,26 @@ def _installers() -> dict[str, str]:
 
 
 def _sources(options: Options) -> dict[str, str]:
-    """Where packages would come from: reprorun's options and config, and pip's own settings."""
+    """Where packages would come from: reprorun's options, then pip's effective settings (pipconfig)."""
     shown: dict[str, str] = {}
     if options.index_url:
         shown["index-url (reprorun)"] = mask(options.index_url)
-    for url in options.extra_index_urls:
-        shown.setdefault("extra-index-url (reprorun)", "")
-        shown["extra-index-url (reprorun)"] += mask(url) + " "
-    for link in options.find_links:
-        shown.setdefault("find-links (reprorun)", "")
-        shown["find-links (reprorun)"] += mask(link) + " "
-    for name, value in sorted(os.environ.items()):
-        if name.startswith(("PIP_", "UV_")) and any(k in name for k in ("INDEX", "FIND_LINKS", "OFFLINE", "CONFIG")):
-            shown[name] = mask(value)
-    for path in _pip_config_files():
-        shown[f"pip config {path}"] = mask(" ".join(_pip_config_settings(path)))
-    return {k: v.strip() for k, v in shown.items()} or {"(defaults)": "the public index (https://pypi.org/simple)"}
-
-
-def _pip_config_files() -> list[str]:
-    """pip's configuration files that exist, in pip's order (global, user, site, PIP_CONFIG_FILE)."""
-    named = os.environ.get("PIP_CONFIG_FILE")
-    if named:
-        return [] if named == os.devnull or not os.path.isfile(named) else [named]
-    home = os.path.expanduser("~")
-    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    dirs = (os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(":")
-    paths = [os.path.join(d, "pip", "pip.conf") for d in dirs] + ["/etc/pip.conf",
-             os.path.join(home, ".pip", "pip.conf"), os.path.join(xdg, "pip", "pip.conf")]  # fmt: skip
-    return [p for p in paths if os.path.isfile(p)]
-
-
-def _pip_config_settings(path: str) -> list[str]:
-    import configparser
-
-    parser = configparser.RawConfigParser()
+    for name, values in (("extra-index-url", options.extra_index_urls), ("find-links", options.find_links)):
+        if values:
+            shown[f"{name} (reprorun)"] = " ".join(mask(value) for value in values)
     try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, OSError) as exc:
-        return [f"(unreadable: {exc})"]
-    wanted = ("index-url", "extra-index-url", "find-links", "no-index", "constraint", "trusted-host")
-    return [f"{key}={' '.join(value.split())}" for section in parser.sections()
-            for key, value in parser.items(section) if key in wanted]  # fmt: skip
+        config = pipconfig.load()
+    except ReprorunError as exc:
+        shown["pip configuration"] = f"(not readable: {mask(exc.message)})"
+    else:
+        # What decides the packages installed: what uv is given too, and what only pip can honour.
+        deciding = {s.name for s in config.unmappable()} | pipconfig.MAPPED
+        for name, setting in sorted(config.settings.items()):
+            if name in deciding:
+                shown[f"{name} (pip)"] = f"{mask(' '.join(setting.value.split()))}  [{setting.origin}]"
+        if config.files:
+            shown["pip config files read"] = " ".join(config.files)
+    for name, value in sorted(os.environ.items()):
+        if name.startswith("UV_") and any(k in name for k in ("INDEX", "FIND_LINKS", "OFFLINE", "CONFIG")):
+            shown[name] = mask(value)
+    return shown or {"(defaults)": "the public index (https://pypi.org/simple)"}
