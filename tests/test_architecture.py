@@ -52,7 +52,15 @@ STDLIB_ONLY: dict[str, set[str]] = {
     },
     # pip's configuration: its path list and fingerprint are on the warm path; errors only when reading.
     "reprorun.envs.pipconfig": {"reprorun.errors"},
-    "reprorun.launch._runner": set(),
+    "reprorun.launch._runner": {"reprorun.launch._headless.cells", "reprorun.launch._headless.notebook",
+                                "reprorun.launch._headless.pyexec"},
+    "reprorun.launch._headless": set(),
+    "reprorun.launch._headless.pyexec": set(),
+    "reprorun.launch._headless.cells": {"reprorun.launch._headless.pyexec"},
+    "reprorun.launch._headless.magics": {"reprorun.launch._headless.pyexec"},
+    "reprorun.launch._headless.runtime": set(),
+    "reprorun.launch._headless.notebook": {"reprorun.launch._headless.magics", "reprorun.launch._headless.pyexec",
+                                           "reprorun.launch._headless.runtime"},
     "reprorun.envs._compile": set(),
 }
 
@@ -230,8 +238,9 @@ def test_start_up_modules_import_only_what_they_may(name: str) -> None:
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and not node.level
     }
-    # IPython, traitlets: the runner uses them when the env has them; _sha2/_sha256: the builtin hash of each version.
-    tolerated = {"reprorun", "__future__", "platformdirs", "IPython", "traitlets", "_sha2", "_sha256"}
+    # IPython, traitlets: the runner uses them when the env has them; _sha2/_sha256: the builtin hash of each version;
+    # _headless: the runner's own parts, imported by that name when an env's interpreter runs it by path.
+    tolerated = {"reprorun", "__future__", "platformdirs", "IPython", "traitlets", "_sha2", "_sha256", "_headless"}
     assert not third_party - set(sys.stdlib_module_names) - tolerated, third_party
 
 
