@@ -52,10 +52,10 @@ def try_recorded(argv: list[str]) -> None:
         hashes = {str(name): tuple(values) for name, values in document.get("hashes", {}).items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return  # the full path knows better
-    from reprorun.records.recorder import Request, open_recording
+    from reprorun.records.recorder import Request, open_recording, say
     from reprorun.records.supervise import die_like
 
-    _say_as_the_cli_does(quiet=parsed.quiet)
+    say.quiet = parsed.quiet  # the CLI's logging is not loaded here: the recorder writes its lines itself
     variables = activate.variables(env)
     if parsed.capture:
         variables["PYTHONUNBUFFERED"] = "1"  # through a pipe, output stays live
@@ -126,24 +126,3 @@ def _default_folder() -> str | None:
         return None
     base = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.expanduser("~/.local/share")
     return os.path.join(base, "reprorun", "runs")
-
-
-def _say_as_the_cli_does(quiet: bool) -> None:
-    """reprorun's messages as cli.configure_logging shows them (`reprorun: ...` on stderr), without
-    loading the command line."""
-    import logging
-
-    logger = logging.getLogger("reprorun")
-    if logger.handlers:
-        return
-
-    class Formatter(logging.Formatter):
-        def format(self, record: logging.LogRecord) -> str:
-            prefix = "reprorun: warning: " if record.levelno >= logging.WARNING else "reprorun: "
-            return prefix + record.getMessage()
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(Formatter())
-    logger.addHandler(handler)
-    logger.setLevel(logging.WARNING if quiet else logging.INFO)
-    logger.propagate = False

@@ -8,7 +8,6 @@ and the script's own exit status is passed through all the same.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import sys
@@ -24,9 +23,38 @@ if TYPE_CHECKING:
     from typing import BinaryIO
 
 # The recorded warm start (records/fast.py) loads this module: only what is cheap to import is
-# imported at the top (no dataclasses, pathlib, re, uuid, datetime, hashlib).
-log = logging.getLogger("reprorun")
+# imported at the top (no dataclasses, pathlib, re, uuid, datetime, hashlib, logging).
 METADATA = "ro-crate-metadata.json"
+
+
+class Say:
+    """reprorun's messages about a record, on stderr as the CLI prints them (`reprorun: ...`).
+
+    Through the `reprorun` logger when the CLI has configured it (so -q and -v apply); written
+    directly otherwise: the recorded warm start does not load `logging` for two lines.
+    """
+
+    quiet = False  # set by the recorded warm start for -q
+
+    def info(self, message: str) -> None:
+        """Say what happened (not with -q)."""
+        self._say(20, message)
+
+    def warning(self, message: str) -> None:
+        """Say what went wrong, in a way that keeps the run going."""
+        self._say(30, message)
+
+    def _say(self, level: int, message: str) -> None:
+        logging = sys.modules.get("logging")
+        logger = logging.getLogger("reprorun") if logging is not None else None
+        if logger is not None and logger.handlers:
+            logger.log(level, "%s", message)
+        elif level >= 30 or not self.quiet:
+            sys.stderr.write(("reprorun: warning: " if level >= 30 else "reprorun: ") + message + "\n")
+            sys.stderr.flush()
+
+
+say = Say()
 
 
 class Request:
@@ -95,7 +123,7 @@ class Recording:
                 streams = (open(os.path.join(self.partial, "stdout.txt"), "wb"),  # noqa: SIM115
                            open(os.path.join(self.partial, "stderr.txt"), "wb"))  # noqa: SIM115  # fmt: skip
         except OSError as exc:
-            log.warning("cannot write the run record in %s: %s", os.path.dirname(self.partial), exc)
+            say.warning(f"cannot write the run record in {os.path.dirname(self.partial)}: {exc}")
         self.captured = streams is not None
         start = time.time()
         child = Child(request.child_argv, request.variables, streams)
@@ -109,12 +137,12 @@ class Recording:
         try:
             self._write(copy, start, end, returncode, before)
         except (OSError, ValueError) as exc:
-            log.warning("could not write the run record %s: %s", self.final, exc)
+            say.warning(f"could not write the run record {self.final}: {exc}")
             import shutil
 
             shutil.rmtree(self.partial, ignore_errors=True)
         else:
-            log.info("run recorded in %s", self.final)
+            say.info(f"run recorded in {self.final}")
         return returncode
 
     def _gather(self) -> None:
@@ -174,7 +202,7 @@ def open_recording(request: Request) -> Recording | None:
         os.makedirs(folder, exist_ok=True)
         os.mkdir(partial)
     except OSError as exc:
-        log.warning("cannot write a run record in %s (%s); running without one", folder, exc.strerror or exc)
+        say.warning(f"cannot write a run record in {folder} ({exc.strerror or exc}); running without one")
         return None
     return Recording(request, partial, name)
 
