@@ -10,6 +10,7 @@ import pytest
 from reprorun.errors import UsageError
 from reprorun.jupyter import kernelspec, notebook
 from reprorun.jupyter import run as executed
+from reprorun.jupyter.outputs import outputs
 
 
 def test_spec_starts_the_env_python_with_ipykernel_and_activates_the_env(tmp_path):
@@ -83,6 +84,24 @@ def test_one_task_without_each_and_the_output_checks(tmp_path):
         executed.tasks(executed.Request(str(tmp_path / "nb.ipynb")), str(tmp_path / "nb.ipynb"))
     with pytest.raises(UsageError, match=r"saved as \.ipynb"):
         executed.tasks(executed.Request(str(tmp_path / "o.json")), "nb.ipynb")
+
+
+def test_one_output_rule_for_runs_here_and_submitted_tasks(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nb.ipynb").write_text("{}")
+    rows = [{"name": "a"}, {"name": "b"}]
+    assert outputs("out/{name}-{task}.ipynb", rows, "nb.ipynb") == [
+        str(tmp_path / "out" / "a-0.ipynb"), str(tmp_path / "out" / "b-1.ipynb")]  # fmt: skip
+    assert outputs("o.ipynb", [{"name": "a"}], "nb.ipynb") == [str(tmp_path / "o.ipynb")]  # one row, no placeholder
+    with pytest.raises(UsageError, match="names one file for 2 rows"):
+        outputs("o.ipynb", rows, "nb.ipynb")
+    with pytest.raises(UsageError, match="several rows would write the same file"):
+        outputs("out/{name}.ipynb", [{"name": "a"}, {"name": "a"}], "nb.ipynb")
+    with pytest.raises(UsageError, match="is the notebook itself"):
+        outputs("{name}.ipynb", [{"name": "nb"}, {"name": "c"}], "nb.ipynb")
+    with pytest.raises(UsageError, match=r"saved as \.ipynb"):
+        outputs("{name}.json", rows, "nb.ipynb")
+    assert not (tmp_path / "out").exists()  # checking writes nothing
 
 
 def test_job_file_holds_the_injected_notebook_and_the_cell_names(tmp_path):

@@ -21,6 +21,7 @@ from reprorun import matrix
 from reprorun.envs import build as envs
 from reprorun.errors import ReprorunError, UsageError
 from reprorun.jupyter import notebook, params
+from reprorun.jupyter.outputs import outputs
 from reprorun.script import cells, cellspec, notebooks
 from reprorun.script.source import Source
 
@@ -79,29 +80,13 @@ def base_notebook(script: Source, path: str, spec: str | None) -> Base:
 def tasks(request: Request, path: str) -> list[Task]:
     """One task, or one per `--each` row (its columns parsed as `-p` values), outputs filled in."""
     if request.each is None:
-        return [Task(0, None, {**request.values, **request.overrides}, _checked(request.output, path))]
+        return [Task(0, None, {**request.values, **request.overrides}, outputs(request.output, None, path)[0])]
     rows = matrix.read_rows(request.each)
-    if len(rows) > 1 and not matrix.placeholders(request.output):
-        raise UsageError(f"--output {request.output!r} names one file for {len(rows)} rows",
-                         hint="put a {column} or {task} placeholder in it: --output 'out/{name}.ipynb'")  # fmt: skip
     made = []
-    for number, row in enumerate(rows):
+    for number, (row, output) in enumerate(zip(rows, outputs(request.output, rows, path), strict=True)):
         values = {**request.values, **{k: params.literal(v) for k, v in row.items()}, **request.overrides}
-        made.append(Task(number, row, values, _checked(matrix.fill(request.output, row, number), path)))
-    outputs = [task.output for task in made]
-    if len(set(outputs)) != len(outputs):
-        raise UsageError(f"--output {request.output!r}: several rows would write the same file",
-                         hint="use a column whose values differ, or {task}")  # fmt: skip
+        made.append(Task(number, row, values, output))
     return made
-
-
-def _checked(output: str, path: str) -> str:
-    absolute = os.path.abspath(output)
-    if not absolute.endswith(".ipynb"):
-        raise UsageError(f"--output {output}: the executed notebook is saved as .ipynb")
-    if os.path.exists(path) and os.path.exists(absolute) and os.path.samefile(absolute, path):
-        raise UsageError(f"--output {output} is the notebook itself", hint="save the executed copy elsewhere")
-    return absolute
 
 
 def job(base: Base, task: Task, path: str, timeout: float | None) -> str:
