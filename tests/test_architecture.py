@@ -72,15 +72,22 @@ ALLOWED: dict[str, set[str]] = {
     "reprorun.options": {"reprorun.errors"},
     "reprorun.script.source": {"reprorun.errors"},
     "reprorun.script.cells": {"reprorun.script.blocks", "reprorun.errors"},
-    "reprorun.script.requirements": {"reprorun.script.metadata"},
-    "reprorun.script.metadata": {"reprorun.script.blocks", "reprorun.script.nearmiss", "reprorun.errors"},
+    "reprorun.script.requirements": set(),
+    "reprorun.script.metadata": {"reprorun.script.blocks", "reprorun.script.nearmiss", "reprorun.errors",
+                                 "reprorun.script.fields", "reprorun.script.locator", "reprorun.script.requirements",
+                                 "reprorun.script.tomltext"},
+    "reprorun.script.fields": {"reprorun.script.locator", "reprorun.script.requirements",
+                               "reprorun.script.timestamps", "reprorun.script.tomltext"},
+    "reprorun.script.locator": {"reprorun.script.blocks", "reprorun.errors"},
+    "reprorun.script.tomltext": {"reprorun.script.blocks", "reprorun.errors"},
+    "reprorun.script.timestamps": set(),
     "reprorun.script.nearmiss": {"reprorun.script.blocks"},
     "reprorun.envs.keys": {"reprorun.envs.installers.sources", "reprorun.envs.interpreters",
                            "reprorun.script.requirements"},
-    "reprorun.envs.installers.sources": {"reprorun.options", "reprorun.script.metadata", "reprorun.envs.pipconfig",
-                                         "reprorun.errors"},
+    "reprorun.envs.installers.sources": {"reprorun.options", "reprorun.script.fields", "reprorun.script.timestamps",
+                                         "reprorun.envs.pipconfig", "reprorun.errors"},
     "reprorun.freeze.pins": {"reprorun.errors", "reprorun.script.blockedit", "reprorun.script.metadata",
-                             "reprorun.script.requirements"},
+                             "reprorun.script.requirements", "reprorun.script.timestamps"},
 }
 TOP = {"reprorun.cli", "reprorun.__main__"}  # the command line itself
 COMMANDS = "reprorun.commands"
@@ -313,6 +320,7 @@ def test_no_import_cycles() -> None:
 
 
 def test_the_graph_reader_resolves_imports() -> None:
-    expected = {"reprorun.script.blocks", "reprorun.script.nearmiss", "reprorun.errors"}
+    expected = {"reprorun.script.blocks", "reprorun.script.nearmiss", "reprorun.errors", "reprorun.script.fields",
+                "reprorun.script.locator", "reprorun.script.requirements", "reprorun.script.tomltext"}
     assert GRAPH["reprorun.script.metadata"] == expected
     assert "reprorun.errors" in GRAPH["reprorun.cli"]

@@ -15,7 +15,7 @@ import pytest
 from multiuser import reader_ids
 from reprorun.envs import failures, layout, scratch
 from reprorun.errors import CacheError, MetadataError, UsageError
-from reprorun.script import blockedit, loading, metadata, rewrite
+from reprorun.script import blockedit, loading, metadata, rewrite, timestamps, tomltext
 from reprorun.script.source import read_regular
 
 
@@ -24,7 +24,7 @@ from reprorun.script.source import read_regular
     ('a = "[[[[[["', 0), ("a = 1 # [[[[[[[[", 0), ("a = '{{{{'", 0), ('a = "\\"[["', 0),
 ])  # fmt: skip
 def test_nesting_skips_strings_and_comments(text: str, depth: int) -> None:
-    assert metadata.nesting(text)[0] == depth
+    assert tomltext.nesting(text)[0] == depth
 
 
 def test_deep_blocks_are_errors_naming_the_line() -> None:
@@ -50,13 +50,13 @@ def test_a_deep_dotted_header_is_an_error_at_once() -> None:
     ("0999-05-06", "0999-05-06T00:00:00Z"),
 ])  # fmt: skip
 def test_utc_text_keeps_four_digit_years(value: str, expected: str) -> None:
-    assert metadata.utc_text(value) == expected
+    assert timestamps.utc_text(value) == expected
 
 
 @pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2023-02-29", "x"])
 def test_utc_text_refuses_what_leaves_the_calendar(value: str) -> None:
     with pytest.raises(ValueError):
-        metadata.utc_text(value)
+        timestamps.utc_text(value)
 
 
 def test_block_exclude_newer_outside_the_calendar_is_a_metadata_error() -> None:

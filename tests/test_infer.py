@@ -9,7 +9,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from reprorun.errors import MetadataError
-from reprorun.script import importnames, infer
+from reprorun.script import importnames, infer, installlines
 
 
 def reqs(text: str, **kwargs) -> tuple[str, ...]:
@@ -39,7 +39,7 @@ def reqs(text: str, **kwargs) -> tuple[str, ...]:
     ],
 )
 def test_install_lines(line, expected):
-    (found,) = infer.pip_installs(line + "\n")
+    (found,) = installlines.pip_installs(line + "\n")
     assert list(found.requirements) == expected
     assert found.line == 1
 
@@ -64,13 +64,13 @@ def test_install_lines(line, expected):
     ],
 )
 def test_install_line_problems_are_reported(line, problem):
-    (found,) = infer.pip_installs(line + "\n")
+    (found,) = installlines.pip_installs(line + "\n")
     assert any(problem in p for p in found.problems), found.problems
 
 
 def test_not_install_lines():
     text = "%pip list\n!pip freeze\n# pip install x (prose)\nprint('%pip install y')\n"
-    assert infer.pip_installs(text) == []
+    assert installlines.pip_installs(text) == []
 
 
 def test_imports_mapped_stdlib_local_relative_and_future_left_out():
@@ -184,7 +184,7 @@ def test_comment_out_pip_lines_marks_never_deletes():
         "# reprorun: adopted into the script block: %pip install numpy\n"
         "import pandas\n"
     )
-    out = infer.comment_out_pip_lines(text)
+    out = installlines.comment_out_pip_lines(text)
     assert out == (
         "# reprorun: adopted into the script block: %pip install -q pandas\r\n"
         "# reprorun: adopted into the script block: !pip install seaborn\r\n"
@@ -193,11 +193,11 @@ def test_comment_out_pip_lines_marks_never_deletes():
         "# reprorun: adopted into the script block: %pip install numpy\n"
         "import pandas\n"
     )
-    assert infer.comment_out_pip_lines(out) == out
-    assert infer.comment_out_pip_lines(text, lines={1}).splitlines()[1] == "# !pip install seaborn"
+    assert installlines.comment_out_pip_lines(out) == out
+    assert installlines.comment_out_pip_lines(text, lines={1}).splitlines()[1] == "# !pip install seaborn"
     # adopted lines are still read, so the information is never lost
     assert infer.infer(out).requirements == ("numpy", "pandas", "seaborn", "tqdm")
-    compile(infer.comment_out_pip_lines("if True:\n    !pip install x\n"), "<t>", "exec")
+    compile(installlines.comment_out_pip_lines("if True:\n    !pip install x\n"), "<t>", "exec")
 
 
 def test_table_is_large_and_well_formed():

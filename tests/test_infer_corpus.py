@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reprorun.script import infer, notebooks
+from reprorun.script import infer, installlines, notebooks
 from wheelhouse import Spec, build_wheel
 
 DATA = Path(__file__).parent / "data" / "inference"
@@ -65,13 +65,13 @@ def test_no_hint_with_a_block_or_without_install_lines(run_reprorun, tmp_path):
 
 
 def test_install_hint_is_pure_and_names_each_package_once():
-    found = infer.install_hint("%pip install a 'B_b>=1'\n!pip install a\n", "x.py")
+    found = installlines.install_hint("%pip install a 'B_b>=1'\n!pip install a\n", "x.py")
     assert found is not None
     message, hint = found
     assert message == "x.py has no script block, but its install lines ask for: a, b-b"
     assert hint == "adopt them into a script block with: reprorun init --infer x.py"
-    assert infer.install_hint("import os\n", "x.py") is None
-    assert infer.install_hint("%pip install -r requirements.txt\n", "x.py") is None
+    assert installlines.install_hint("import os\n", "x.py") is None
+    assert installlines.install_hint("%pip install -r requirements.txt\n", "x.py") is None
 
 
 # 2. A valid distribution name not in the table is proposed under its own name, marked guessed.
@@ -121,7 +121,7 @@ def test_conda_channel_and_conda_only_packages_are_reported_not_adopted():
      ["xarray"]), ("!conda install --channel=nvidia cuda-python", []), ("!mamba install r-ggplot2 pytorch", ["torch"])],
 )  # fmt: skip
 def test_default_channels_still_adopt(line, adopted):
-    (found,) = infer.pip_installs(line + "\n")
+    (found,) = installlines.pip_installs(line + "\n")
     assert list(found.requirements) == adopted
 
 

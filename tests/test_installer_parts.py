@@ -15,7 +15,7 @@ from reprorun.envs.installers.sources import Sources
 from reprorun.errors import BuildError
 from reprorun.options import Options
 from reprorun.processes import Result
-from reprorun.script.metadata import Settings
+from reprorun.script.fields import Settings
 
 # --- Sources.pip_args / uv_args, one field at a time -------------------------------------------------
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from reprorun.errors import MetadataError
-from reprorun.script import metadata
+from reprorun.script import fields, metadata, timestamps
 
 HEAD = ["#!/usr/bin/env reprorun", "", "# /// script"]  # the block opens at line 3
 OFFSET = len(HEAD)  # content line k stands on file line k + OFFSET
@@ -189,7 +189,7 @@ def test_valid_block_fills_every_field() -> None:
 
 def test_absent_settings_are_defaults() -> None:
     meta = metadata.parse(script('dependencies = ["a"]'))
-    assert meta.settings == metadata.Settings()
+    assert meta.settings == fields.Settings()
     assert meta.settings.requested is None
     assert meta.requires_python is None
 
@@ -208,19 +208,19 @@ def test_absent_settings_are_defaults() -> None:
 def test_exclude_newer_accepts_dates_and_date_times(written: str, kept: str) -> None:
     meta = metadata.parse(script("[tool.reprorun]", f"exclude-newer = {written}"))
     assert meta.settings.exclude_newer == kept
-    metadata.parse_timestamp(kept)  # whatever is kept can be read back
+    timestamps.parse_timestamp(kept)  # whatever is kept can be read back
 
 
 def test_parse_timestamp() -> None:
     utc = dt.timezone.utc
-    assert metadata.parse_timestamp("2024-06-01") == dt.datetime(2024, 6, 1, tzinfo=utc)
-    assert metadata.parse_timestamp("2024-06-01T10:00:00") == dt.datetime(2024, 6, 1, 10, tzinfo=utc)
-    assert metadata.parse_timestamp("2024-06-01t10:00:00z").tzinfo is not None
-    shifted = metadata.parse_timestamp("2024-06-01T10:00:00+02:00")
+    assert timestamps.parse_timestamp("2024-06-01") == dt.datetime(2024, 6, 1, tzinfo=utc)
+    assert timestamps.parse_timestamp("2024-06-01T10:00:00") == dt.datetime(2024, 6, 1, 10, tzinfo=utc)
+    assert timestamps.parse_timestamp("2024-06-01t10:00:00z").tzinfo is not None
+    shifted = timestamps.parse_timestamp("2024-06-01T10:00:00+02:00")
     assert shifted == dt.datetime(2024, 6, 1, 8, tzinfo=utc)
     for bad in ("2024-6-1", "yesterday", "2024-06-01T10:00", "2024-13-01", ""):
         with pytest.raises(ValueError, match=r"RFC 3339|month|Invalid"):
-            metadata.parse_timestamp(bad)
+            timestamps.parse_timestamp(bad)
 
 
 def test_unknown_reprorun_key_is_a_notice_on_its_line() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reprorun.errors import UsageError
-from reprorun.script import cellspec, infer, metadata, notebooks
+from reprorun.script import cellspec, infer, installlines, metadata, notebooks
 
 # Written as Jupyter (nbformat 4.5) writes it: indent=1, sorted keys, non-ASCII kept, a final newline.
 JUPYTER = r"""{
@@ -162,7 +162,7 @@ def test_empty_source_and_crlf_file():
 
 
 def test_map_code_cells_comments_out_pip_lines_everywhere():
-    edited = notebooks.map_code_cells(JUPYTER, infer.comment_out_pip_lines)
+    edited = notebooks.map_code_cells(JUPYTER, installlines.comment_out_pip_lines)
     cells = json.loads(edited)["cells"]
     assert cells[2]["source"][0] == "# reprorun: adopted into the script block: !pip install -q pandas\n"
     assert cells[1]["source"] == json.loads(JUPYTER)["cells"][1]["source"]

@@ -17,7 +17,7 @@ from reprorun.envs.installers.sources import Sources, sources_for
 from reprorun.envs.installers.uv import UvBackend, find_uv
 from reprorun.errors import BuildError, UsageError
 from reprorun.options import Options
-from reprorun.script.metadata import Settings
+from reprorun.script.fields import Settings
 
 
 @pytest.fixture

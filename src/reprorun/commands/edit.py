@@ -218,7 +218,7 @@ def _infer(text: str, path: str, requirements: list[str], notebook: str | None =
     `!pip` lines are left as they are, since running a notebook skips them anyway.
     """
     from reprorun.commands import infer_from
-    from reprorun.script import infer
+    from reprorun.script import installlines
 
     found = infer_from(text, path, notebook)
     count = len(found.requirements)
@@ -226,7 +226,7 @@ def _infer(text: str, path: str, requirements: list[str], notebook: str | None =
     for requirement in found.requirements:
         log.info("  %s  (%s)", requirement, found.reasons.get(canonical_name(requirement), ""))
     if found.pip_lines and notebook is None:
-        text = infer.comment_out_pip_lines(text, found.pip_lines)
+        text = installlines.comment_out_pip_lines(text, found.pip_lines)
     given = {canonical_name(r) for r in requirements}
     return text, [*(r for r in found.requirements if canonical_name(r) not in given), *requirements]
 

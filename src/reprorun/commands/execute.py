@@ -19,7 +19,7 @@ from reprorun.jupyter import run as executed
 from reprorun.launch import activate
 from reprorun.launch import execute as launch
 from reprorun.options import Options
-from reprorun.script.infer import tell_install_lines
+from reprorun.script.installlines import tell_install_lines
 
 
 def request_of(ns: argparse.Namespace) -> executed.Request:

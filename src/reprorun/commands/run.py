@@ -19,7 +19,7 @@ from reprorun.errors import BuildError, UsageError
 from reprorun.launch import execute, warm
 from reprorun.options import Options
 from reprorun.records.command import folder_for
-from reprorun.script.infer import tell_install_lines
+from reprorun.script.installlines import tell_install_lines
 from reprorun.script.metadata import Metadata
 from reprorun.script.source import Source
 

@@ -24,8 +24,9 @@ from packaging.utils import canonicalize_name
 
 from reprorun.errors import UsageError
 from reprorun.script import blockedit
-from reprorun.script.metadata import Metadata, utc_text
+from reprorun.script.metadata import Metadata
 from reprorun.script.requirements import canonical_name, exact_version, is_loose, parse
+from reprorun.script.timestamps import utc_text
 
 log = logging.getLogger("reprorun")
 

@@ -16,7 +16,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from reprorun.errors import UsageError
-from reprorun.script import importnames, infer
+from reprorun.script import conda, importnames
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def _conda_package(spec: str) -> tuple[str | None, str | None, str | None]:
     if name and name.group().lower() == "python":
         version = word.split("::")[-1][len("python") :].lstrip("=")
         return None, None, f">={version.rstrip('.*')}" if version and version[0].isdigit() else None
-    converted = infer.conda_spec(word)
+    converted = conda.conda_spec(word)
     if converted is None or "::" in word:
         return None, f"{spec!r} is a conda package: not adopted", None
     if not importnames.known_distribution(Requirement(converted).name):

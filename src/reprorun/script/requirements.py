@@ -13,9 +13,13 @@ from functools import lru_cache
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
-from reprorun.script.metadata import parse_requirement as parse
-
 __all__ = ["InvalidRequirement", "Requirement", "canonical_name", "exact_version", "is_loose", "normalize", "parse"]
+
+
+@lru_cache(maxsize=4096)
+def parse(text: str) -> Requirement:
+    """A PEP 508 requirement, parsed once per text and process (read-only: it is shared)."""
+    return Requirement(text)
 
 
 def canonical_name(text: str) -> NormalizedName:

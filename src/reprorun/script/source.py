@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import sys
 from dataclasses import dataclass
 
 from reprorun.errors import UsageError
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")  # Python's own line breaks, unlike splitlines
 
 
 @dataclass(frozen=True)
@@ -69,3 +72,13 @@ def decode(path: str, data: bytes) -> str:
             f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
             hint="save the script as UTF-8 (PEP 723 requires it)",
         ) from None
+
+
+def lines(text: str) -> list[str]:
+    """The text's lines with their endings, split where Python splits them (not at form feeds)."""
+    found = []
+    for match in _LINE.finditer(text):
+        if not match.group():
+            break
+        found.append(match.group())
+    return found

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from reprorun.envs.pipconfig import HARMLESS, PipConfig
 from reprorun.errors import BuildError
 from reprorun.options import Options
-from reprorun.script.metadata import Settings, utc_text
+from reprorun.script.fields import Settings
+from reprorun.script.timestamps import utc_text
 
 
 @dataclass(frozen=True)
