@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reprorun.freeze import pins, resolve, writeback
-from reprorun.script import blockedit, blocks, metadata
+from reprorun.script import blockedit, blocks, metadata, tomledit, tomlrender
 
 GOLDEN = Path(__file__).parent / "golden"
 FROZEN_FOR = "cpython-3.11.7-manylinux_2_36_x86_64"
@@ -130,11 +130,11 @@ def test_replace_block_never_touches_text_outside(before: str, after: str, newli
     ],
 )  # fmt: skip
 def test_insert_block_places_it_after_the_header(text: str, expected: str) -> None:
-    assert blockedit.insert_block(text, blockedit.new_content([])) == expected
+    assert blockedit.insert_block(text, tomledit.new_content([])) == expected
 
 
 def test_new_content_one_requirement_per_line() -> None:
-    content = blockedit.new_content(["pandas>=2", 'colorama; sys_platform == "win32"'], ">=3.10")
+    content = tomledit.new_content(["pandas>=2", 'colorama; sys_platform == "win32"'], ">=3.10")
     assert content == (
         'requires-python = ">=3.10"\ndependencies = [\n    "pandas>=2",\n'
         "    'colorama; sys_platform == \"win32\"',\n]\n"
@@ -143,24 +143,24 @@ def test_new_content_one_requirement_per_line() -> None:
 
 def test_add_keeps_comments_and_format_and_replaces_same_name() -> None:
     content = 'dependencies = [\n  # numerics\n  "numpy",   # fast\n  "pandas",\n]  # end\n'
-    new = blockedit.add_requirements(content, ["scipy", "pandas>=2"], ["dependencies"])
+    new = tomledit.add_requirements(content, ["scipy", "pandas>=2"], ["dependencies"])
     assert new == 'dependencies = [\n  # numerics\n  "numpy",   # fast\n  "pandas>=2",\n  "scipy",\n]  # end\n'
 
 
 def test_add_to_requested_creates_the_table() -> None:
-    new = blockedit.add_requirements('dependencies = ["a==1"]\n', ["b"], ["tool", "reprorun", "requested"])
+    new = tomledit.add_requirements('dependencies = ["a==1"]\n', ["b"], ["tool", "reprorun", "requested"])
     assert new == 'dependencies = ["a==1"]\n\n[tool.reprorun]\nrequested = [\n    "b",\n]\n'
 
 
 def test_remove_by_canonical_name_takes_its_comment() -> None:
     content = 'dependencies = [\n  "Foo_Bar>=1",  # old\n  "numpy",\n]\n'
-    new, removed = blockedit.remove_requirements(content, ["foo-bar"], ["dependencies"])
+    new, removed = tomledit.remove_requirements(content, ["foo-bar"], ["dependencies"])
     assert (new, removed) == ('dependencies = [\n  "numpy",\n]\n', ["Foo_Bar>=1"])
 
 
 def test_array_comments() -> None:
     content = 'dependencies = [\n  # head\n  "a",  # on a\n  "b # not a comment", "c",  # on c\n]\n'
-    found = blockedit.array_comments(content)
+    found = tomlrender.array_comments(content)
     assert found.by_item == (("a", "on a"), ("c", "on c"))
     assert found.standalone == ("head",)
     assert found.user_part("via beta; mine") == "mine"
@@ -172,4 +172,4 @@ def test_array_comments() -> None:
     [("a>=1", '"a>=1"'), ('a; b == "c"', "'a; b == \"c\"'"), ("a'\"", '"a\'\\""')],
 )
 def test_toml_string(value: str, expected: str) -> None:
-    assert blockedit.toml_string(value) == expected
+    assert tomlrender.toml_string(value) == expected

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from reprorun.envs import interpreters
+from reprorun.envs import frozenfor
 from reprorun.freeze import pins, resolve
 from reprorun.script import metadata
 
@@ -128,7 +128,7 @@ def test_hashes_and_exclude_newer_are_reasons_to_resolve() -> None:
     ],
 )
 def test_frozen_for_mismatch(running: str, warns: bool) -> None:
-    warning = interpreters.frozen_for_mismatch("cpython-3.11.7-manylinux_2_36_x86_64", running)
+    warning = frozenfor.frozen_for_mismatch("cpython-3.11.7-manylinux_2_36_x86_64", running)
     assert (warning is not None) == warns
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reprorun.envs import interpreters
+from reprorun.envs import selection
 from reprorun.errors import InterpreterError
 
 PYENV = Path("/root/.pyenv/versions")
@@ -45,7 +45,7 @@ def machine(tmp_path, monkeypatch):
 
 
 def select(tmp_path, requires=None, request=None, **kwargs):
-    return interpreters.select(requires, request, tmp_path / "store", **kwargs)
+    return selection.select(requires, request, tmp_path / "store", **kwargs)
 
 
 def test_the_running_interpreter_wins_over_newer_ones(machine, tmp_path):

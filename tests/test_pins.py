@@ -10,7 +10,7 @@ import pytest
 from reprorun.errors import UsageError
 from reprorun.freeze import pins
 from reprorun.freeze.pins import Pin, Problem, Resolution
-from reprorun.script import blockedit, metadata
+from reprorun.script import metadata, tomlrender
 
 FOR = "cpython-3.11.7-manylinux_2_36_x86_64"
 
@@ -344,8 +344,8 @@ def test_check_timestamp_refuses(value: str) -> None:
 # --- dependency_lines ---------------------------------------------------------------------------------
 
 
-def comments(by_item: tuple[tuple[str, str], ...] = (), standalone: tuple[str, ...] = ()) -> blockedit.ItemComments:
-    return blockedit.ItemComments(by_item, standalone)
+def comments(by_item: tuple[tuple[str, str], ...] = (), standalone: tuple[str, ...] = ()) -> tomlrender.ItemComments:
+    return tomlrender.ItemComments(by_item, standalone)
 
 
 def test_dependency_lines_sorted_with_via() -> None:
@@ -353,9 +353,9 @@ def test_dependency_lines_sorted_with_via() -> None:
                              Pin("leaf", "1.0", via=("alpha", "beta"))))  # fmt: skip
     lines = pins.dependency_lines(resolution, comments(), frozen=False)
     assert lines == [
-        blockedit.Line("alpha==2.0", "via beta"),
-        blockedit.Line("beta==1.0", None),
-        blockedit.Line("leaf==1.0", "via alpha, beta"),
+        tomlrender.Line("alpha==2.0", "via beta"),
+        tomlrender.Line("beta==1.0", None),
+        tomlrender.Line("leaf==1.0", "via alpha, beta"),
     ]
 
 
@@ -364,9 +364,9 @@ def test_dependency_lines_carry_the_users_comments() -> None:
     found = comments(by_item=(("Beta>=1", "the main one"),), standalone=("pinned for the paper",))
     lines = pins.dependency_lines(resolution, found, frozen=False)
     assert lines == [
-        blockedit.Line("", "pinned for the paper"),
-        blockedit.Line("alpha==2.0", "via beta"),
-        blockedit.Line("beta==1.0", "the main one"),
+        tomlrender.Line("", "pinned for the paper"),
+        tomlrender.Line("alpha==2.0", "via beta"),
+        tomlrender.Line("beta==1.0", "the main one"),
     ]
 
 
@@ -374,21 +374,21 @@ def test_dependency_lines_of_a_frozen_block_drop_the_old_via() -> None:
     resolution = Resolution((Pin("alpha", "2.0", via=("gamma",)), Pin("gamma", "1.0")))
     found = comments(by_item=(("alpha==1.0", "via beta; keep me"), ("gamma==1.0", "via nothing")))
     lines = pins.dependency_lines(resolution, found, frozen=True)
-    assert lines == [blockedit.Line("alpha==2.0", "via gamma; keep me"), blockedit.Line("gamma==1.0", None)]
+    assert lines == [tomlrender.Line("alpha==2.0", "via gamma; keep me"), tomlrender.Line("gamma==1.0", None)]
 
 
 def test_dependency_lines_of_an_unfrozen_block_keep_a_comment_starting_with_via() -> None:
     resolution = Resolution((Pin("alpha", "2.0"),))
     found = comments(by_item=(("alpha", "via the lab's cluster"),))
     lines = pins.dependency_lines(resolution, found, frozen=False)
-    assert lines == [blockedit.Line("alpha==2.0", "via the lab's cluster")]
+    assert lines == [tomlrender.Line("alpha==2.0", "via the lab's cluster")]
 
 
 def test_dependency_lines_keep_a_comment_of_a_package_that_left() -> None:
     resolution = Resolution((Pin("alpha", "2.0"),))
     found = comments(by_item=(("gone>=1", "why we had it"),))
     lines = pins.dependency_lines(resolution, found, frozen=False)
-    assert lines == [blockedit.Line("", "gone: why we had it"), blockedit.Line("alpha==2.0", None)]
+    assert lines == [tomlrender.Line("", "gone: why we had it"), tomlrender.Line("alpha==2.0", None)]
 
 
 def test_dependency_lines_place_kept_requirements_by_name() -> None:

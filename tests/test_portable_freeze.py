@@ -77,7 +77,7 @@ def test_target_of_an_interpreter_tag_and_frozen_for_round_trip() -> None:
 
 
 def test_frozen_for_a_list_warns_only_off_its_targets() -> None:
-    from reprorun.envs.interpreters import frozen_for_mismatch
+    from reprorun.envs.frozenfor import frozen_for_mismatch
 
     value = "cp311-linux-x86_64, cp311-macos-arm64"
     assert frozen_for_mismatch(value, "cpython-3.11.7-manylinux_2_36_x86_64") is None

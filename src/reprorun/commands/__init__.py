@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from reprorun.envs import build, keys
 from reprorun.envs.cache import Cache, root
-from reprorun.envs.interpreters import frozen_for_mismatch
+from reprorun.envs.frozenfor import frozen_for_mismatch
 from reprorun.options import Options
 from reprorun.script import metadata
 from reprorun.script.loading import load, tell

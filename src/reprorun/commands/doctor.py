@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reprorun import __version__
-from reprorun.envs import interpreters, layout, locks, pipconfig
+from reprorun.envs import interpreters, layout, locks, pipconfig, selection
 from reprorun.envs.cache import Cache, root
 from reprorun.errors import ReprorunError
 from reprorun.options import Options
@@ -137,7 +137,7 @@ def _interpreters(cache: Cache) -> list[str]:
 
 def _default(options: Options, cache: Cache) -> str:
     try:
-        chosen = interpreters.choose(None, options.python, cache.interpreters)
+        chosen = selection.choose(None, options.python, cache.interpreters)
     except ReprorunError as exc:
         return f"(none: {exc.message})"
     reason = getattr(chosen, "reason", None) or getattr(chosen, "rule", None)

@@ -17,7 +17,7 @@ from reprorun.commands import show_block, tell
 from reprorun.errors import InternalError, UsageError
 from reprorun.freeze import pins, writeback
 from reprorun.options import Options
-from reprorun.script import adopt, blockedit, blocks, metadata
+from reprorun.script import adopt, blockedit, blocks, metadata, tomledit
 from reprorun.script import rewrite as files
 from reprorun.script.metadata import Metadata
 from reprorun.script.requirements import InvalidRequirement, canonical_name, parse
@@ -97,7 +97,7 @@ def init(ns: argparse.Namespace, options: Options) -> int:
         except InvalidSpecifier:
             raise UsageError(f"requires-python {requires_python!r} is not a version specifier",
                              hint="write it like '>=3.10'") from None  # fmt: skip
-    content = blockedit.new_content(list(dict.fromkeys(requirements)), requires_python)
+    content = tomledit.new_content(list(dict.fromkeys(requirements)), requires_python)
     new_text, rest = _place_block(text, meta, content, ns.script)
     _verify_insert(rest, new_text, ns.script)
     return _finish(snapshot, new_text, ns, f"wrote a script block into {ns.script}"
@@ -110,12 +110,12 @@ def add(snapshot: files.Snapshot, meta: Metadata, requirements: list[str],
     if meta.block is None:
         if meta.source == "pep722":
             requirements = [*meta.dependencies, *requirements]
-        new_text, rest = _place_block(snapshot.text, meta, blockedit.new_content(requirements), ns.script)
+        new_text, rest = _place_block(snapshot.text, meta, tomledit.new_content(requirements), ns.script)
         _verify_insert(rest, new_text, ns.script)
         return _finish(snapshot, new_text, ns, f"added {', '.join(requirements)} to a new block in {ns.script}")
     frozen = meta.settings.requested is not None
     path = ("tool", "reprorun", "requested") if frozen else ("dependencies",)
-    content = blockedit.add_requirements(meta.block.content, requirements, path)
+    content = tomledit.add_requirements(meta.block.content, requirements, path)
     return _edited(snapshot, meta, content, ns, options, f"added {', '.join(requirements)}")
 
 
@@ -126,7 +126,7 @@ def remove(snapshot: files.Snapshot, meta: Metadata, names: list[str],
         raise UsageError(f"{ns.script}: no '# /// script' block to remove from")
     frozen = meta.settings.requested is not None
     path = ("tool", "reprorun", "requested") if frozen else ("dependencies",)
-    content, removed = blockedit.remove_requirements(meta.block.content, names, path)
+    content, removed = tomledit.remove_requirements(meta.block.content, names, path)
     missing = _missing(names, removed)
     if missing:
         where = "requested" if frozen else "dependencies"

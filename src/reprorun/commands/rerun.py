@@ -116,7 +116,7 @@ def _spec(recorded: dict[str, Any], options: Options) -> tuple[Any, Any]:
     from reprorun.envs.build import Spec
     from reprorun.envs.cache import Cache, root
     from reprorun.envs.installers.sources import sources_for
-    from reprorun.envs.interpreters import choose
+    from reprorun.envs.selection import choose
     from reprorun.script.fields import Settings
 
     cache = Cache(root(options))

@@ -18,8 +18,9 @@ from reprorun.envs.installers.base import InstallRequest
 from reprorun.envs.installers.sources import Sources, sources_for
 from reprorun.envs.installers.uv import find_uv
 from reprorun.envs.installers.venv import env_python
-from reprorun.envs.interpreters import Choice, Interpreter, select
+from reprorun.envs.interpreters import Interpreter
 from reprorun.envs.scratch import scratch
+from reprorun.envs.selection import Choice, select
 from reprorun.errors import BuildError, OfflineError
 from reprorun.options import Options
 from reprorun.progress import Progress

@@ -23,7 +23,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from reprorun.errors import UsageError
-from reprorun.script import blockedit
+from reprorun.script import tomlrender
 from reprorun.script.metadata import Metadata
 from reprorun.script.requirements import canonical_name, exact_version, is_loose, parse
 from reprorun.script.timestamps import utc_text
@@ -226,24 +226,24 @@ def check_timestamp(value: str) -> str:
 
 
 def dependency_lines(
-    resolution: Resolution, comments: blockedit.ItemComments, frozen: bool
-) -> list[blockedit.Line]:
+    resolution: Resolution, comments: tomlrender.ItemComments, frozen: bool
+) -> list[tomlrender.Line]:
     """The lines of the frozen `dependencies`, sorted by name, the user's comments carried over."""
     own: dict[str, str] = {}
     for item, comment in comments.by_item:
         part = comments.user_part(comment) if frozen else comment
         if part:
             own[canonical_name(item)] = part
-    entries: list[tuple[str, int, blockedit.Line]] = []
+    entries: list[tuple[str, int, tomlrender.Line]] = []
     for pin in resolution.pins:
         via = f"via {', '.join(pin.via)}" if pin.via else None
         text = "; ".join(p for p in (via, own.pop(pin.name, None)) if p) or None
-        entries.append((pin.name, 0, blockedit.Line(pin.requirement, text)))
+        entries.append((pin.name, 0, tomlrender.Line(pin.requirement, text)))
     for requirement in resolution.kept:
         name = canonical_name(requirement)
-        entries.append((name, 1, blockedit.Line(requirement, own.pop(name, None))))
-    header = [blockedit.Line("", c) for c in comments.standalone]
-    header += [blockedit.Line("", f"{name}: {text}") for name, text in own.items()]
+        entries.append((name, 1, tomlrender.Line(requirement, own.pop(name, None))))
+    header = [tomlrender.Line("", c) for c in comments.standalone]
+    header += [tomlrender.Line("", f"{name}: {text}") for name, text in own.items()]
     return header + [line for _, _, line in sorted(entries, key=lambda e: (e[0], e[1]))]
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 import os
 
-from reprorun.envs import cache, interpreters
+from reprorun.envs import cache, frozenfor
 from reprorun.envs.installers.sources import sources_for
 from reprorun.envs.interpreters import Interpreter
 from reprorun.envs.scratch import scratch
 from reprorun.errors import InternalError, MetadataError, NotCurrent, ReprorunError
 from reprorun.freeze import pins, resolve
 from reprorun.options import Options
-from reprorun.script import blockedit, metadata
+from reprorun.script import blockedit, metadata, tomledit, tomlrender
 from reprorun.script import rewrite as files
 from reprorun.script.blocks import Block
 from reprorun.script.metadata import Metadata
@@ -75,11 +75,11 @@ def render(text: str, meta: Metadata, plan: pins.Plan, resolution: pins.Resoluti
            targets: tuple[str, ...] | None = None) -> str:  # fmt: skip
     """The script's new text: its block frozen to the resolution; every other byte kept."""
     assert meta.block is not None
-    comments = blockedit.array_comments(meta.block.content)
+    comments = tomlrender.array_comments(meta.block.content)
     lines = pins.dependency_lines(resolution, comments, frozen=meta.settings.frozen_for is not None)
     hashes = {p.name: p.hashes for p in resolution.pins if p.hashes} if plan.hashes else None
-    fields = blockedit.FrozenFields(plan.requested, frozen_for, plan.exclude_newer, hashes, targets)
-    content = blockedit.freeze_content(meta.block.content, lines, fields)
+    fields = tomledit.FrozenFields(plan.requested, frozen_for, plan.exclude_newer, hashes, targets)
+    content = tomledit.freeze_content(meta.block.content, lines, fields)
     return blockedit.replace_block(text, meta.block, content)
 
 
@@ -98,7 +98,7 @@ def warn_if_frozen_elsewhere(meta: Metadata, options: Options) -> None:
     except ReprorunError as exc:
         log.debug("no interpreter to compare frozen-for with: %s", exc.message)
         return
-    warning = interpreters.frozen_for_mismatch(meta.settings.frozen_for, interpreter.tag)
+    warning = frozenfor.frozen_for_mismatch(meta.settings.frozen_for, interpreter.tag)
     if warning:
         log.warning("%s", warning)
 

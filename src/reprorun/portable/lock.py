@@ -32,11 +32,11 @@ log = logging.getLogger("reprorun")
 
 def resolver_for(path: str, meta: Metadata, options: Options) -> Resolver:
     """The resolver of a script: its interpreter, its sources, the cache's pip."""
-    from reprorun.envs import cache, interpreters
+    from reprorun.envs import cache, selection
     from reprorun.envs.installers.sources import sources_for
 
     root = cache.root(options)
-    interpreter = interpreters.choose(meta.requires_python, options.python, root / "interpreters")
+    interpreter = selection.choose(meta.requires_python, options.python, root / "interpreters")
     base = os.path.dirname(os.path.abspath(path))
     sources = sources_for(options, meta.settings, base=base)
     return Resolver(interpreter, sources, cache.Cache(root).pip, options.verbosity)
