@@ -12,6 +12,7 @@ import pytest
 
 import reprorun
 from reprorun import cli
+from reprorun.commandline.argv import split_argv
 
 COMMANDS_DIR = Path(cli.__file__).parent / "commands"
 PRESENT = sorted(
@@ -115,7 +116,7 @@ def test_an_existing_file_named_like_a_command_is_a_script(
     ],
 )
 def test_split_argv(argv: list[str], expected: tuple[list[str], str | None, list[str]]) -> None:
-    assert cli.split_argv(argv, cli.global_parser()) == expected
+    assert split_argv(argv, cli.global_parser()) == expected
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import RunReprorun
 from reprorun import cli
+from reprorun.commandline.argv import split_argv
 from reprorun.commands import meta
 from reprorun.errors import InternalError
 
@@ -190,9 +191,9 @@ def test_an_internal_error_is_rendered_without_v_and_raised_with_it(
 
 def test_a_scripts_own_verbose_flag_is_not_reprorun_s() -> None:
     parser = cli.global_parser(add_help=False)
-    own = cli.split_argv(["s.py", "-v"], parser)[0]
+    own = split_argv(["s.py", "-v"], parser)[0]
     assert own == []
-    assert cli.split_argv(["-v", "s.py", "-v"], parser)[0] == ["-v"]
+    assert split_argv(["-v", "s.py", "-v"], parser)[0] == ["-v"]
 
 
 def test_a_usage_error_is_not_a_bug(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

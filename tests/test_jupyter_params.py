@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from reprorun.cli import global_parser, split_argv
+from reprorun.cli import global_parser
+from reprorun.commandline.argv import split_argv
 from reprorun.errors import UsageError
 from reprorun.jupyter import notebook, params
 from reprorun.jupyter.run import Request, tasks

@@ -17,8 +17,10 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from reprorun import __version__
+from reprorun.commandline.argv import bare_record, split_argv
+from reprorun.commandline.globalopts import add_global_options, options_from
+from reprorun.commandline.logs import configure_logging
 from reprorun.errors import InternalError, ReprorunError, UsageError
-from reprorun.options import Options
 from reprorun.records.command import add_options
 
 log = logging.getLogger("reprorun")
@@ -117,83 +119,6 @@ FREEZE_ONLY = {"upgrade": "--upgrade", "upgrade_package": "--upgrade-package", "
                "targets": "--for"}  # fmt: skip
 
 
-def add_global_options(parser: argparse.ArgumentParser) -> None:
-    """Options every command takes: interpreter, package sources, cache, verbosity."""
-    group = parser.add_argument_group("environment")
-    group.add_argument("--python", metavar="X", help="interpreter: a path or a version (3.12, python3.12)")
-    group.add_argument("--index-url", metavar="URL", help="the package index to use instead of the default")
-    group.add_argument("--extra-index-url", action="append", default=[], metavar="URL",
-                       help="another index (repeatable)")
-    group.add_argument("--find-links", action="append", default=[], metavar="PATH",
-                       help="a folder or page of distributions (repeatable)")
-    group.add_argument("--no-index", action="store_true", help="ignore package indexes (only --find-links)")
-    group.add_argument("--no-build", action="store_true",
-                       help="install wheels only; a package that would be built from source is an error")
-    group.add_argument("--offline", action="store_true", help="never touch the network; fail if the env is not built")
-    group.add_argument("--refresh", action="store_true", help="build a new environment even if one is cached")
-    group.add_argument("--installer", choices=("auto", "pip", "uv"), default=None,
-                       help="who creates envs and installs (default: auto: uv if installed and every pip "
-                       "setting maps onto it, else pip)")
-    group.add_argument("--cache-dir", metavar="DIR", help="cache root (also REPRORUN_CACHE_DIR)")
-    group.add_argument("-q", "--quiet", action="count", default=0, help="say less")
-    group.add_argument("-v", "--verbose", action="count", default=0, help="say more (pip's output, tracebacks)")
-
-
-def options_from(ns: argparse.Namespace) -> Options:
-    """The frozen option bundle of parsed arguments (CLI > environment > config file > default)."""
-    from reprorun.config import option_defaults
-
-    merged = option_defaults({"installer": ns.installer, "cache_dir": ns.cache_dir, "index_url": ns.index_url,
-                              "extra_index_urls": ns.extra_index_url, "find_links": ns.find_links,
-                              "no_build": ns.no_build})  # fmt: skip
-    return Options(
-        python=ns.python,
-        no_index=ns.no_index,
-        offline=ns.offline,
-        refresh=ns.refresh,
-        verbosity=ns.verbose - ns.quiet,
-        **merged,
-    )
-
-
-def split_argv(argv: Sequence[str], parser: argparse.ArgumentParser) -> tuple[list[str], str | None, list[str]]:
-    """Split argv into (reprorun's options, the first positional, everything after it)."""
-    takes = {  # how many values each option takes (`-p NAME VALUE` takes two)
-        opt: action.nargs if isinstance(action.nargs, int) else 1
-        for action in parser._actions
-        for opt in action.option_strings
-    }
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            return list(argv[:i]), (argv[i + 1] if i + 1 < len(argv) else None), list(argv[i + 2 :])
-        if arg == "-" or not arg.startswith("-"):
-            return list(argv[:i]), arg, list(argv[i + 1 :])
-        if arg == "--record":  # an optional DIR: the next word, unless it is the script
-            i += 2 if _is_record_dir(argv[i + 1 : i + 3]) else 1
-            continue
-        i += 1 + takes.get(arg, 0)
-    return list(argv), None, []
-
-
-def _is_record_dir(following: Sequence[str]) -> bool:
-    """Whether the word after `--record` is its DIR: not an option or a script, and a script follows."""
-    if len(following) < 2:
-        return False
-    word = following[0]
-    return not (word.startswith("-") or word.endswith((".py", ".ipynb")) or os.path.isfile(word))
-
-
-def _bare_record(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
-    """A command's `--record` without its DIR as `--record=` (argparse would take the next word for DIR)."""
-    options = len(split_argv(argv, parser)[0])
-    return [
-        "--record=" if i < options and arg == "--record" and not _is_record_dir(argv[i + 1 : i + 3]) else arg
-        for i, arg in enumerate(argv)
-    ]
-
-
 def is_script(word: str) -> bool:
     """The dispatch rule of DESIGN §2: is this first positional a script rather than a command?"""
     return (
@@ -287,7 +212,7 @@ def parsers() -> dict[str, argparse.ArgumentParser]:
 def _run_command(name: str, before: list[str], after: list[str]) -> int:
     module = _command_module(COMMANDS[name])
     parser = command_parser(name)
-    ns = parser.parse_args([*before, *_bare_record(after, parser)])
+    ns = parser.parse_args([*before, *bare_record(after, parser)])
     if getattr(module, "NEEDS_PARSERS", False):
         ns.parsers = parsers
     options = options_from(ns)
@@ -302,40 +227,3 @@ def _command_module(name: str) -> ModuleType:
         if exc.name == f"reprorun.commands.{name}":
             raise UsageError(f"'{name}' is not available in this version of reprorun") from None
         raise
-
-
-def configure_logging(verbosity: int) -> None:
-    """reprorun's own messages go to stderr as `reprorun: ...` lines; stdout is the script's."""
-    logger = logging.getLogger("reprorun")
-    if logger.handlers:
-        logger.setLevel(_level(verbosity))
-        return
-    handler = _StderrHandler()
-    handler.setFormatter(_Formatter())
-    logger.addHandler(handler)
-    logger.setLevel(_level(verbosity))
-    logger.propagate = False
-
-
-def _level(verbosity: int) -> int:
-    return logging.DEBUG if verbosity > 0 else logging.WARNING if verbosity < 0 else logging.INFO
-
-
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A handler that writes to whatever `sys.stderr` is when a message comes."""
-
-    # main() may run many times in one process (tests, embedding) while sys.stderr is swapped;
-    # a handler holding the first stderr would write to a closed or stale stream.
-    @property
-    def stream(self) -> object:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: object) -> None:
-        pass
-
-
-class _Formatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        prefix = "reprorun: warning: " if record.levelno >= logging.WARNING else "reprorun: "
-        return prefix + record.getMessage()

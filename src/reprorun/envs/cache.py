@@ -40,7 +40,7 @@ def root(options: Options) -> Path:
     """The cache root: --cache-dir, then REPRORUN_CACHE_DIR, then the config file, then the default.
 
     `Options.cache_dir` already holds the first of --cache-dir, REPRORUN_CACHE_DIR and the
-    configuration file's `cache-dir` (cli.options_from).
+    configuration file's `cache-dir` (commandline/globalopts.options_from).
     """
     chosen = options.cache_dir or os.environ.get("REPRORUN_CACHE_DIR")
     return Path(chosen).expanduser().absolute() if chosen else default_root()
