@@ -16,10 +16,11 @@ import sys
 
 # ipykernel + nbclient + nbformat are what reprorun layers on a script's env; jupyter_client is
 # what the kernelspec test drives; matplotlib draws the image/png output; pyyaml reads --params.
-# tabulate, python-dateutil and tzdata: the documentation tutorial's notebook (tests/test_docs.py),
-# pinned so that the output the tutorial shows stays true.
+# tabulate, python-dateutil and tzdata: the documentation's examples (tests/test_docs.py), pinned so
+# that the output the pages show stays true; OLDER: the release docs/freeze.md upgrades from.
 PACKAGES = ("ipykernel", "nbclient", "nbformat", "jupyter_client", "matplotlib", "pyyaml",
-            "tabulate==0.10.0", "python-dateutil==4.0.0", "tzdata==2026.6")
+            "tabulate==0.10.0", "python-dateutil==4.0.0", "tzdata==2026.6")  # fmt: skip
+OLDER = ("tabulate==0.9.0",)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT = os.path.join(ROOT, ".test-wheels")
 
@@ -29,9 +30,10 @@ def main(argv: list[str]) -> int:
     folder = argv[0] if argv else os.environ.get("REPRORUN_TEST_WHEELS") or DEFAULT
     os.makedirs(folder, exist_ok=True)
     command = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-               "--only-binary=:all:", "--dest", folder, *PACKAGES]  # fmt: skip
-    print(f"fetch_wheels: {' '.join(PACKAGES)} -> {folder}", file=sys.stderr)
-    return subprocess.call(command)
+               "--only-binary=:all:", "--dest", folder]  # fmt: skip
+    print(f"fetch_wheels: {' '.join(PACKAGES + OLDER)} -> {folder}", file=sys.stderr)
+    # Two downloads: one resolution cannot hold two versions of a package.
+    return subprocess.call([*command, *PACKAGES]) or subprocess.call([*command, "--no-deps", *OLDER])
 
 
 if __name__ == "__main__":

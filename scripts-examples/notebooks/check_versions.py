@@ -1,0 +1,5 @@
+import sys
+from importlib.metadata import version
+
+print(sys.executable)
+print("tabulate", version("tabulate"))

@@ -1,0 +1,4 @@
+# /// script
+# dependencies = ["slowpkg"]
+# ///
+import slowpkg
