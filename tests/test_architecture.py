@@ -46,7 +46,7 @@ STDLIB_ONLY: dict[str, set[str]] = {
     "reprorun.envs.locks": {"reprorun.envs.layout"},
     "reprorun.script.blocks": set(),
     "reprorun.launch.activate": {"reprorun.envs.layout"},
-    "reprorun.launch.inprocess": {"reprorun.launch.activate"},
+    "reprorun.launch.inprocess": {"reprorun.launch.activate", "reprorun.envs.layout"},
     "reprorun.launch.warm": {
         "reprorun", "reprorun.envs.layout", "reprorun.envs.locks", "reprorun.launch.activate",
         "reprorun.launch.inprocess", "reprorun.script.blocks", "reprorun.envs.pipconfig",

@@ -99,9 +99,13 @@ def probe(tmp_path: Path, body: str) -> Path:
 
 
 def both(launch, path: Path, stdin: str = "") -> tuple[subprocess.CompletedProcess[str], ...]:
+    """The probe run under exec, and in-process; the in-process launch twice: the first compiles
+    the script and keeps its code (used/<build>.code-*), the second runs that kept code."""
     launch(path, "exec")  # build the env (and the warm index) first
     exec_run = launch(path, "exec", stdin)
+    compiled = launch(path, "auto", stdin)
     auto_run = launch(path, "auto", stdin)
+    assert_same(compiled, auto_run)
     return exec_run, auto_run
 
 

@@ -6,17 +6,22 @@ import os
 import sys
 
 
-def main() -> None:
-    """Try the warm path first (no heavy imports); fall back to the full command line."""
+def main(*, warm_tried: bool = False) -> None:
+    """Try the warm path first (no heavy imports); fall back to the full command line.
+
+    `warm_tried`: the caller (the `reprorun` script) has tried the warm path already.
+    """
     argv = sys.argv[1:]
-    if os.environ.get("REPRORUN_WARM", "1") != "0":
-        from reprorun.launch.warm import try_exec
+    if not warm_tried:
+        from reprorun.launch.warm import start
 
-        try_exec(argv)
-        if os.environ.get("REPRORUN_RECORD") or any(arg.startswith("--record") for arg in argv):
-            from reprorun.records.fast import try_recorded
+        start(argv)
+    if os.environ.get("REPRORUN_WARM", "1") != "0" and (
+        os.environ.get("REPRORUN_RECORD") or any(arg.startswith("--record") for arg in argv)
+    ):
+        from reprorun.records.fast import try_recorded
 
-            try_recorded(argv)  # a recorded run of a cached env: exits when it could run it
+        try_recorded(argv)  # a recorded run of a cached env: exits when it could run it
     from reprorun.cli import main as cli_main
 
     sys.exit(cli_main(argv))

@@ -16,6 +16,7 @@ path. docs/cache.md describes the same layout for people.
     index/<fingerprint>        warm-path shortcut: block fingerprint -> key
     used/<build>               its mtime is the env's last use
     used/<build>.scripts       the scripts that used it, one absolute path per line
+    used/<build>.code-<hash>   a script's compiled code, kept by the in-process launch
     used/<build>.<host>.<pid>  mkdir mode only: a run of that process uses the env
     interpreters/*.json        what each interpreter file is (by path, size and mtime)
     virtualenv/                virtualenv's app data

@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import sys
 
+from reprorun.envs.layout import write_atomic
+
 _DEFAULT_FLAGS = {
     "debug": 0, "inspect": 0, "interactive": 0, "optimize": 0, "dont_write_bytecode": None,
     "no_user_site": 0, "no_site": 0, "ignore_environment": 0, "verbose": 0, "bytes_warning": 0,
@@ -30,14 +32,38 @@ _DEFAULT_META_PATH = ("BuiltinImporter", "FrozenImporter", "PathFinder")
 # a start without that `.pth` would have (the env's own `.pth` files are processed afterwards,
 # as its interpreter would, so an env with setuptools gets its own hook back).
 _REMOVABLE_HOOKS = {"_distutils_hack": "DistutilsMetaFinder"}
-_TRAMPOLINE = compile("exec(code, namespace)", "sys", "exec")
 
 
-def possible(env_python: str) -> bool:
-    """Whether running the script in this process is observably the same as exec'ing it."""
+TYPE_CHECKING = False  # typing's own flag costs an import of typing
+if TYPE_CHECKING:
+    from types import CodeType
+
+
+def _trampoline(code: CodeType, namespace: dict[str, object]) -> None:
+    exec(code, namespace)  # noqa: S102
+
+
+# The frame below the script's <module> looks like the one Python reports when a stack walk runs
+# off the top ("sys", line 1), so `warnings.warn(..., stacklevel=2)` at module level still says
+# `sys:1:` as it does under exec. It is made from a function's code rather than with compile():
+# the first compile() of a process builds every `ast` node type (PyAST_Check), about a third of
+# what an in-process start cost beyond a bare one (docs/performance.md).
+if sys.version_info >= (3, 11):
+    _TRAMPOLINE = _trampoline.__code__.replace(co_filename="sys", co_name="<module>", co_qualname="<module>",
+                                               co_firstlineno=0)  # its `exec` line is then line 1  # fmt: skip
+else:  # pragma: no cover - the suite runs on 3.11; tests/test_inprocess.py's 3.10 launcher runs this
+    _TRAMPOLINE = _trampoline.__code__.replace(co_filename="sys", co_name="<module>", co_firstlineno=0)
+_FUNCTION = type(_trampoline)  # types.FunctionType, without importing `types`
+
+
+def possible(env_python: str, *, same_executable: bool = False) -> bool:
+    """Whether running the script in this process is observably the same as exec'ing it.
+
+    `same_executable`: the caller has checked that `env_python` is this very interpreter.
+    """
     if os.environ.get("REPRORUN_LAUNCH", "auto") == "exec" or os.name != "posix":
         return False
-    if os.path.realpath(env_python) != os.path.realpath(sys.executable):
+    if not same_executable and os.path.realpath(env_python) != os.path.realpath(sys.executable):
         return False
     flags = sys.flags
     for name, value in _DEFAULT_FLAGS.items():
@@ -70,12 +96,23 @@ def _remove_hooks() -> None:
         sys.modules.pop(name, None)
 
 
-def run(env: str, env_python: str, script: str, args: list[str]) -> None:
-    """Become `env_python script *args` and run the script; never returns (exits like Python)."""
-    source = _read(script)
+def run(env: str, env_python: str, script: str, args: list[str], source: bytes | None = None,
+        code_cache: tuple[str, bytes] | None = None) -> None:  # fmt: skip
+    """Become `env_python script *args` and run the script; never returns (exits like Python).
+
+    `source` is the script's bytes when the caller has read them already. `code_cache` is (file,
+    header): the script's code, marshalled after `header` (which must name the Python, the
+    script's path and these very bytes), is read from that file, or compiled and saved there.
+    """
+    if source is None:
+        source = _read(script)
     _activate(env, env_python, script, args)
     import builtins
-    from importlib.machinery import SourceFileLoader
+
+    # importlib.machinery's class, from the frozen module Python itself names __main__'s loader
+    # with: importing `importlib.machinery` would also load `importlib` and `warnings`, which a
+    # script run by `python` does not find in sys.modules.
+    from _frozen_importlib_external import SourceFileLoader
 
     path = os.path.abspath(script)  # Python makes __main__.__file__ and tracebacks absolute
     main = type(sys)("__main__")
@@ -91,16 +128,43 @@ def run(env: str, env_python: str, script: str, args: list[str]) -> None:
     for name in [n for n in sys.modules if n == "reprorun" or n.startswith("reprorun.")]:
         del sys.modules[name]
     try:
-        code = compile(source, path, "exec", dont_inherit=True)
-        # The frame below the script's <module> looks like the one Python reports when a stack
-        # walk runs off the top ("sys", line 1), so `warnings.warn(..., stacklevel=2)` at module
-        # level still says `sys:1:` as it does under exec.
-        exec(_TRAMPOLINE, {"__name__": "sys", "code": code, "namespace": main.__dict__})  # noqa: S102
+        code = _code(source, path, code_cache)
+        _FUNCTION(_TRAMPOLINE, {"__name__": "sys", "__builtins__": builtins})(code, main.__dict__)  # type: ignore[misc]
     except SystemExit:
         raise
     except BaseException as exc:  # noqa: BLE001 - every uncaught exception ends as Python ends it
         _uncaught(exc)
     raise SystemExit(0)
+
+
+def _code(source: bytes, path: str, cache: tuple[str, bytes] | None) -> CodeType:
+    """The script's code object: from the cache file when its header matches, else compiled.
+
+    The same bytes as `python SCRIPT` compiles (same source, file name, flags), without the
+    builtin compile()'s one-off cost of building the `ast` node types (see `_TRAMPOLINE`).
+    """
+    import marshal
+
+    if cache is not None:
+        file, header = cache
+        try:
+            with open(file, "rb") as handle:
+                data = handle.read()
+            if data.startswith(header):
+                # reprorun's own cache, trusted as the env it runs: the header holds a sha256 of
+                # the very bytes being run, so a stale or foreign file is never loaded.
+                code = marshal.loads(data[len(header) :])  # noqa: S302
+                if isinstance(code, type(_TRAMPOLINE)):
+                    return code
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+    code = compile(source, path, "exec", dont_inherit=True)
+    if cache is not None:
+        try:  # noqa: SIM105 - contextlib is not loaded at start-up
+            write_atomic(cache[0], cache[1] + marshal.dumps(code), durable=False)
+        except OSError:
+            pass  # only the next start's speed depends on it
+    return code
 
 
 def _read(script: str) -> bytes:

@@ -29,9 +29,20 @@ except ImportError:  # pragma: no cover - depends on the Python version
         from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
 FORMAT = "reprorun-warm-1"
+CODE_FORMAT = "reprorun-code-1"
 _FLAGS = {"--offline", "-q", "--quiet"}
 _VALUED = {"--python", "--cache-dir", "--installer"}
 _INSTALLERS = {"auto", "pip", "uv"}  # cli.py's choices
+_own: str | None = None
+
+
+def start(argv: list[str]) -> None:
+    """Run the script now if its env is cached (never returns then); else return to the CLI.
+
+    `REPRORUN_WARM=0` turns the warm path off (every run goes through the full command line).
+    """
+    if os.environ.get("REPRORUN_WARM", "1") != "0":
+        try_exec(argv)
 
 
 def try_exec(argv: list[str]) -> None:
@@ -42,24 +53,53 @@ def try_exec(argv: list[str]) -> None:
     if parsed is None:
         return
     python_request, cache_dir, script, args = parsed
-    found = find(python_request, cache_dir, script)
+    found = _find(python_request, cache_dir, script)
     if found is None:
         return
-    env = found[1]
+    root, env, _key, data = found
     python = layout.env_python(env)
-    from reprorun.launch import inprocess
+    if os.path.realpath(python) == own_executable():  # else exec: no need to load the in-process launch
+        from reprorun.launch import inprocess
 
-    if inprocess.possible(python):
-        inprocess.run(env, python, script, args)  # never returns
+        if inprocess.possible(python, same_executable=True):
+            inprocess.run(env, python, script, args, data, code_cache(root, env, script, data))  # never returns
     try:
         os.execve(python, [python, script, *args], activate.variables(env))
     except OSError:
         return  # an env damaged by hand: the full path rebuilds it
 
 
+def own_executable() -> str:
+    """The real path of the interpreter running reprorun (resolved once: each resolution is a
+    dozen system calls and a Python loop)."""
+    global _own  # noqa: PLW0603 - a per-process memo, as layout.config_text has
+    if _own is None:
+        _own = os.path.realpath(sys.executable)
+    return _own
+
+
 def find(python_request: str | None, cache_dir: str | None, script: str) -> tuple[str, str, str, str] | None:
     """(cache root, env folder, key, script text) when the script's env is known and intact, held for
     the run (its use lock); None at the first doubt. The recorded warm start (records/fast.py) uses it too."""
+    found = _find(python_request, cache_dir, script)
+    return None if found is None else (*found[:3], found[3].decode("utf-8"))
+
+
+def code_cache(root: str, env: str, script: str, data: bytes) -> tuple[str, bytes]:
+    """Where the script's compiled code is kept for the in-process launch, and the header that
+    must start that file: the Python, the script's absolute path and its bytes, hashed.
+
+    One file per script and env, `used/<build>.code-<path hash>`: `cache prune` removes it with
+    the env, and an edited script replaces it (inprocess.run compiles and saves again).
+    """
+    path = os.path.abspath(script)
+    name = sha256(path.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    file = os.path.join(root, layout.USED, f"{os.path.basename(env)}.code-{name}")
+    seen = f"{CODE_FORMAT}\0{sys.version}\0{sys.implementation.cache_tag}\0{path}\0".encode("utf-8", "surrogatepass")
+    return file, CODE_FORMAT.encode() + b"\n" + sha256(seen + data).digest()
+
+
+def _find(python_request: str | None, cache_dir: str | None, script: str) -> tuple[str, str, str, bytes] | None:
     try:
         config = config_text()
         if "record" in config.partition("\0")[2]:
@@ -72,9 +112,10 @@ def find(python_request: str | None, cache_dir: str | None, script: str) -> tupl
             if os.fstat(fd).st_mode & 0o170000 != 0o100000:
                 return None
             with open(fd, "rb", closefd=False) as handle:
-                text = handle.read().decode("utf-8")
+                data = handle.read()
         finally:
             os.close(fd)
+        text = data.decode("utf-8")
         block = block_text(text)
         if block is None or "record" in block:
             return None  # maybe `[tool.reprorun] record`: likewise
@@ -98,7 +139,7 @@ def find(python_request: str | None, cache_dir: str | None, script: str) -> tupl
         layout.record_use(root, build)
     except (OSError, ValueError, UnicodeDecodeError):
         return None
-    return root, env, key, text
+    return root, env, key, data
 
 
 def _parse(argv: list[str]) -> tuple[str | None, str | None, str, list[str]] | None:
@@ -194,7 +235,7 @@ def fingerprint(block: str, script: str, python_request: str | None, config: str
         os.environ.get("PATH", ""),
         os.environ.get("PYENV_ROOT", ""),
         os.path.dirname(os.path.abspath(script)),
-        os.path.realpath(sys.executable),  # a candidate interpreter; `python` and `python3` alike
+        own_executable(),  # a candidate interpreter; `python` and `python3` alike
         os.environ.get("REPRORUN_PYTHON", ""),
         pipconfig.fingerprint(),  # pip's configuration decides the sources, whichever installer built
     )
