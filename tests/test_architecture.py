@@ -43,12 +43,13 @@ LAYERS: dict[str, int] = {
 # by an env's interpreter. They may import only what is listed (and the standard library).
 STDLIB_ONLY: dict[str, set[str]] = {
     "reprorun.envs.layout": set(),
-    "reprorun.envs.locks": {"reprorun.envs.layout"},
+    "reprorun.envs.locks": {"reprorun.envs.layout", "reprorun.envs.liveness"},
+    "reprorun.envs.liveness": set(),
     "reprorun.script.blocks": set(),
     "reprorun.launch.activate": {"reprorun.envs.layout"},
     "reprorun.launch.inprocess": {"reprorun.launch.activate", "reprorun.envs.layout"},
     "reprorun.launch.warm": {
-        "reprorun", "reprorun.envs.layout", "reprorun.envs.locks", "reprorun.launch.activate",
+        "reprorun", "reprorun.envs.layout", "reprorun.envs.locks", "reprorun.envs.liveness", "reprorun.launch.activate",
         "reprorun.launch.inprocess", "reprorun.script.blocks", "reprorun.envs.pipconfig",
     },
     # pip's configuration: its path list and fingerprint are on the warm path; errors only when reading.

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from reprorun.envs import locks, prune
+from reprorun.envs import exclusive, inventory
 
 pytestmark = pytest.mark.slow
 
@@ -46,16 +46,16 @@ def _key(rr, path: Path) -> str:
 
 
 def test_parse_duration_and_size():
-    assert prune.parse_duration("30d") == 30 * 86400
-    assert prune.parse_duration("12h") == 12 * 3600
-    assert prune.parse_duration("0d") == 0
-    assert prune.parse_duration("7") == 7 * 86400
-    assert prune.parse_size("20G") == 20 << 30
-    assert prune.parse_size("1.5M") == int(1.5 * (1 << 20))
-    assert prune.parse_size("500MiB") == 500 << 20
+    assert inventory.parse_duration("30d") == 30 * 86400
+    assert inventory.parse_duration("12h") == 12 * 3600
+    assert inventory.parse_duration("0d") == 0
+    assert inventory.parse_duration("7") == 7 * 86400
+    assert inventory.parse_size("20G") == 20 << 30
+    assert inventory.parse_size("1.5M") == int(1.5 * (1 << 20))
+    assert inventory.parse_size("500MiB") == 500 << 20
     for bad in ("soon", "-1d", "3x"):
         with pytest.raises(ValueError, match="not a duration"):
-            prune.parse_duration(bad)
+            inventory.parse_duration(bad)
 
 
 def test_cache_dir_prints_the_root(rr, cache_dir, tmp_path):
@@ -133,7 +133,7 @@ def test_prune_removes_interrupted_builds_unless_one_is_running(rr, tmp_path, ca
     (dead / "lib").mkdir(parents=True)
     running = cache_dir / "envs" / ("b" * 20 + "-cafecafe")
     running.mkdir()
-    fd = locks.flock_exclusive(str(cache_dir / "locks" / ("b" * 20 + ".lock")), blocking=True)
+    fd = exclusive.flock_exclusive(str(cache_dir / "locks" / ("b" * 20 + ".lock")), blocking=True)
     try:
         assert rr("cache", "prune").returncode == 0
         assert not dead.exists()
@@ -231,7 +231,6 @@ def test_run_killed_while_holding_its_env_leaves_it_prunable(rr, tmp_path, cache
                     "sys.stdin.read()\n", encoding="utf-8")  # fmt: skip
     assert rr("sync", path).returncode == 0
     (build,) = _builds(cache_dir)
-    from reprorun.envs import locks as locks_module
 
     # The run holds the env as the run path does (hold, then exec); then it is killed.
     runner = subprocess.Popen(
@@ -243,7 +242,7 @@ def test_run_killed_while_holding_its_env_leaves_it_prunable(rr, tmp_path, cache
     )  # fmt: skip
     assert runner.stdout is not None
     assert runner.stdout.readline() == "up\n"
-    assert locks_module.flock_exclusive(str(cache_dir / "locks" / f"{build}.use"), blocking=False) is None
+    assert exclusive.flock_exclusive(str(cache_dir / "locks" / f"{build}.use"), blocking=False) is None
     runner.kill()
     runner.communicate()
     assert rr("cache", "prune", "--older-than", "0d").returncode == 0

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from reprorun.cluster import slurm
-from reprorun.envs import prune
+from reprorun.envs import inventory, prune
 from reprorun.envs.cache import Cache
 
 SCONTROL = (
@@ -56,19 +56,19 @@ def _cache_with_env(tmp_path: Path) -> tuple[Cache, str]:
 
 def test_reserve_sets_a_future_mtime_and_only_extends_it(tmp_path: Path) -> None:
     cache, build = _cache_with_env(tmp_path)
-    assert prune.reserved_until(cache, build) == 0.0
-    prune.reserve(cache, build, 3600)
-    first = prune.reserved_until(cache, build)
+    assert inventory.reserved_until(cache, build) == 0.0
+    inventory.reserve(cache, build, 3600)
+    first = inventory.reserved_until(cache, build)
     assert time.time() + 3500 < first <= time.time() + 3600
-    prune.reserve(cache, build, 60)  # a shorter job does not shorten the reservation
-    assert prune.reserved_until(cache, build) == first
+    inventory.reserve(cache, build, 60)  # a shorter job does not shorten the reservation
+    assert inventory.reserved_until(cache, build) == first
 
 
 def test_reserve_defaults_to_the_use_ttl(tmp_path: Path, monkeypatch) -> None:
     cache, build = _cache_with_env(tmp_path)
     monkeypatch.setenv("REPRORUN_USE_TTL", "2h")
-    prune.reserve(cache, build)
-    assert abs(prune.reserved_until(cache, build) - (time.time() + 7200)) < 60
+    inventory.reserve(cache, build)
+    assert abs(inventory.reserved_until(cache, build) - (time.time() + 7200)) < 60
 
 
 def test_a_reserved_env_survives_prune_by_age_and_size_until_it_expires(tmp_path: Path, run_reprorun) -> None:
@@ -77,7 +77,7 @@ def test_a_reserved_env_survives_prune_by_age_and_size_until_it_expires(tmp_path
     assert run_reprorun("sync", script).returncode == 0
     cache = Cache(Path(os.environ["REPRORUN_CACHE_DIR"]))
     (env,) = cache.envs.iterdir()
-    prune.reserve(cache, env.name, 3600)
+    inventory.reserve(cache, env.name, 3600)
     report = prune.prune(cache, older_than=0.0, max_size=0)
     assert report.removed == [] and report.skipped == [str(env)]
     marker = cache.used / f"{env.name}.reserved"

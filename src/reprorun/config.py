@@ -102,7 +102,7 @@ def parse(text: str, path: str) -> Config:
     if data.get("installer", "auto") not in INSTALLERS:
         raise _error(text, path, "installer", f"'installer' must be one of {', '.join(INSTALLERS)}")
     if "prune-older-than" in data:
-        from reprorun.envs.prune import parse_duration
+        from reprorun.envs.inventory import parse_duration
 
         try:
             parse_duration(data["prune-older-than"])

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from reprorun.envs import cache as cachemod
-from reprorun.envs import failures, prune
+from reprorun.envs import failures, inventory, prune
 from reprorun.errors import UsageError
 from reprorun.options import Options
 
@@ -47,8 +47,8 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
     if ns.action == "prune":
         older = ns.older_than or _configured_age()
         try:
-            age = prune.parse_duration(older)
-            budget = prune.parse_size(ns.max_size) if ns.max_size else None
+            age = inventory.parse_duration(older)
+            budget = inventory.parse_size(ns.max_size) if ns.max_size else None
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         if not ns.dry_run:
@@ -68,7 +68,7 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
 
 def list_envs(cache: cachemod.Cache, as_json: bool) -> int:
     """One row per env (published, superseded or interrupted), least recently used first."""
-    rows = [_row(cache, entry) for entry in prune.entries(cache)]
+    rows = [_row(cache, entry) for entry in inventory.entries(cache)]
     if as_json:
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -86,7 +86,7 @@ def list_envs(cache: cachemod.Cache, as_json: bool) -> int:
     return 0
 
 
-def _row(cache: cachemod.Cache, entry: prune.Entry) -> dict[str, Any]:
+def _row(cache: cachemod.Cache, entry: inventory.Entry) -> dict[str, Any]:
     state = "ready" if entry.complete and entry.published else "superseded" if entry.complete else "incomplete"
     return {
         "key": entry.key,
@@ -100,7 +100,7 @@ def _row(cache: cachemod.Cache, entry: prune.Entry) -> dict[str, Any]:
         "size": entry.size,
         "created": entry.info.get("created"),
         "last_used": datetime.fromtimestamp(entry.last_used).astimezone().isoformat(timespec="seconds"),
-        "scripts": prune.scripts(cache, entry.build),
+        "scripts": inventory.scripts(cache, entry.build),
     }
 
 

@@ -135,7 +135,7 @@ def _source_options(ns: argparse.Namespace) -> tuple[str, ...]:
 
 def _prepare_tasks(job: Job) -> None:
     """What lets every task start warm: the env marked used, and the warm index entry of the snapshot."""
-    from reprorun.envs import locks, prune
+    from reprorun.envs import inventory, locks
     from reprorun.launch import warm
 
     assert job.env is not None
@@ -144,14 +144,14 @@ def _prepare_tasks(job: Job) -> None:
         raise ClusterError("the environment was removed (cache prune?) while submitting; submit again")
     job.cache.touch(build)
     job.cache.remember_script(build, str(job.snapshot.script))
-    prune.reserve(job.cache, build)  # queued tasks hold nothing yet: keep `cache prune` off it
+    inventory.reserve(job.cache, build)  # queued tasks hold nothing yet: keep `cache prune` off it
     if job.kernel_env is not None:  # and the kernel env the executed notebooks run in
         kernel = job.kernel_env.path.name
         if not locks.hold_and_verify(str(job.cache.path), kernel):
             raise ClusterError("the kernel environment was removed (cache prune?) while submitting; submit again")
         job.cache.touch(kernel)
         job.cache.remember_script(kernel, str(job.snapshot.script))
-        prune.reserve(job.cache, kernel)
+        inventory.reserve(job.cache, kernel)
     if job.warm:
         python = job.spec.interpreter.executable
         warm.record(job.cache.path, job.script_text, str(job.snapshot.script), python, job.env.key, python)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reprorun.envs import layout, locks
+from reprorun.envs import exclusive, layout, locks
 from reprorun.envs.installers.venv import env_python
 from reprorun.options import Options
 
@@ -94,7 +94,7 @@ class Cache:
     @contextlib.contextmanager
     def build_lock(self, key: str) -> Iterator[None]:
         """Hold the key's build lock; tell the user if another process holds it."""
-        lock = locks.Lock(str(self.build_lock_path(key)))
+        lock = exclusive.Lock(str(self.build_lock_path(key)))
         if not lock.acquire(blocking=False):
             log.info("waiting for another reprorun that is building this environment...")
             lock.acquire()

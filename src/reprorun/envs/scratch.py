@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from reprorun import processes
-from reprorun.envs import layout, locks
+from reprorun.envs import layout
+from reprorun.envs.liveness import alive, host, process_start
 
 log = logging.getLogger("reprorun")
 
@@ -39,7 +40,7 @@ def scratch(root: Path) -> Iterator[Path | None]:
         base.mkdir(parents=True, exist_ok=True)
         sweep(base)
         pid = os.getpid()
-        folder = base / f"{locks.host()}.{pid}.{locks.process_start(pid) or 0}.{secrets.token_hex(3)}"
+        folder = base / f"{host()}.{pid}.{process_start(pid) or 0}.{secrets.token_hex(3)}"
         folder.mkdir(mode=0o700)
     except OSError as exc:  # a read-only cache can still freeze: the system's temporary folder serves
         log.debug("no temporary folder in the cache (%s): using the system's", exc)
@@ -57,7 +58,7 @@ def scratch(root: Path) -> Iterator[Path | None]:
 
 def sweep(base: Path, ttl: float | None = None) -> int:
     """Remove temporary folders of dead processes of this host (of other hosts: once older than ttl)."""
-    here = locks.host()
+    here = host()
     removed = 0
     try:
         names = os.listdir(base)
@@ -70,9 +71,9 @@ def sweep(base: Path, ttl: float | None = None) -> int:
             if _older_than(path, 3600.0):  # not ours to judge by owner: only when clearly old
                 removed += _remove(path)
             continue
-        host, pid, start = parts[0], int(parts[1]), parts[2]
-        if host == here:
-            dead = not locks.alive(pid, "" if start == "0" else start)
+        owner, pid, start = parts[0], int(parts[1]), parts[2]
+        if owner == here:
+            dead = not alive(pid, "" if start == "0" else start)
         else:
             dead = ttl is not None and _older_than(path, ttl)
         if dead:
