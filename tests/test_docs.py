@@ -261,3 +261,11 @@ def test_the_site_builds_strictly(tmp_path):
     reference = (tmp_path / "site" / "reference" / "cli" / "index.html").read_text(encoding="utf-8")
     for command in ("reprorun sync", "reprorun cache", "--installer", "reprorun completions"):
         assert command in reference, command
+    # Output lines starting with '#' (#SBATCH, a block's '# /// script') are output, not root prompts
+    # (docs/hooks/console.py): the only prompt the pages' sessions have is '$ '.
+    site = tmp_path / "site"
+    for page in PAGES:
+        html = (site / page.removesuffix(".md") / "index.html").read_text(encoding="utf-8")
+        prompts = set(re.findall(r'<span class="gp">([^<]*)</span>', html))
+        assert prompts == {"$ "}, (page, prompts)
+    assert (site / "img" / "laptop-to-cluster.svg").is_file()
