@@ -188,3 +188,17 @@ def test_tracebacks_inspect_and_coverage_name_the_env_files(run_reprorun, tmp_pa
     files = json.loads(report.read_text())["files"]
     assert sorted(files) == [str(source.parent / "__init__.py"), str(source)], list(files)
     assert files[str(source)]["executed_lines"] == [1, 2, 4, 7, 10, 11, 12]
+
+
+def test_compile_folders_leaves_test_suites_as_source(tmp_path: Path):
+    """A package's `tests/` folder stays source (issue 17: most of the bytecode nobody imports);
+    everything else compiles, `testing` modules included (a public API in numpy and pandas)."""
+    site = tmp_path / "site-packages"
+    for name in ("pkg/__init__.py", "pkg/core.py", "pkg/testing/__init__.py", "pkg/tests/test_core.py",
+                 "pkg/tests/unit/test_deep.py", "pkg/sub/tests/test_sub.py", "pkg/sub/mod.py"):  # fmt: skip
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text("X = 1\n")
+    _compile.compile_folders([str(site)])
+    compiled = sorted(str(p.parent.parent.relative_to(site) / p.name.split(".")[0]) for p in site.rglob("*.pyc"))
+    assert compiled == ["pkg/__init__", "pkg/core", "pkg/sub/mod", "pkg/testing/__init__"]
+    assert "tests" in _compile.SKIPPED

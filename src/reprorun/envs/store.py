@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterator
+import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 log = logging.getLogger("reprorun")
@@ -29,16 +30,8 @@ def share(store: Path, tree: Path) -> tuple[int, int]:
             return 0, 0  # hard links cannot cross file systems
     except OSError:
         return 0, 0
-    candidates = []
-    for folder, _dirs, names in os.walk(tree):
-        for name in names:
-            path = os.path.join(folder, name)
-            try:
-                info = os.lstat(path)
-            except OSError:
-                continue
-            if _is_plain_file(info.st_mode) and info.st_size >= MIN_SIZE and info.st_nlink == 1:
-                candidates.append((path, info))
+    candidates = [(path, info) for path, info in _files(tree)
+                  if stat.S_ISREG(info.st_mode) and info.st_size >= MIN_SIZE and info.st_nlink == 1]  # fmt: skip
     shared = saved = 0
     for (path, info), digest in zip(candidates, _digests([path for path, _info in candidates]), strict=True):
         if digest is None:
@@ -62,6 +55,23 @@ def share(store: Path, tree: Path) -> tuple[int, int]:
 
 def sweep(store: Path) -> int:
     """Remove store files that no environment links to any more; return how many went."""
+    return _remove_unlinked(store, lambda info: True)
+
+
+def _files(tree: Path) -> Iterator[tuple[str, os.stat_result]]:
+    """Every file under tree (not following links) and its lstat; what cannot be read is left out."""
+    for folder, _dirs, names in os.walk(tree):
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                yield path, os.lstat(path)
+            except OSError:
+                continue
+
+
+def _remove_unlinked(store: Path, chosen: Callable[[os.stat_result], bool]) -> int:
+    """Remove the store's regular files that no env links to any more (one link left: the
+    store's own) and that `chosen` accepts; return how many went."""
     removed = 0
     try:
         entries = list(os.scandir(store))
@@ -69,18 +79,13 @@ def sweep(store: Path) -> int:
         return 0
     for entry in entries:
         try:
-            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_nlink == 1:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and chosen(info):
                 os.unlink(entry.path)
                 removed += 1
         except OSError:
             continue
     return removed
-
-
-def _is_plain_file(mode: int) -> bool:
-    import stat
-
-    return stat.S_ISREG(mode)
 
 
 def _digests(paths: list[str]) -> Iterator[str | None]:
@@ -113,33 +118,11 @@ def _digest(path: str) -> str | None:
 
 def linked_inodes(tree: Path) -> set[tuple[int, int]]:
     """The (device, inode) of every file under tree that has other links (perhaps the store's)."""
-    found: set[tuple[int, int]] = set()
-    for folder, _dirs, names in os.walk(tree):
-        for name in names:
-            try:
-                info = os.lstat(os.path.join(folder, name))
-            except OSError:
-                continue
-            if info.st_nlink > 1:
-                found.add((info.st_dev, info.st_ino))
-    return found
+    return {(info.st_dev, info.st_ino) for _path, info in _files(tree) if info.st_nlink > 1}
 
 
 def release(store: Path, inodes: set[tuple[int, int]]) -> int:
     """Remove the store's copies of these files that no env links to any more (a failed build's)."""
     if not inodes:
         return 0
-    removed = 0
-    try:
-        entries = list(os.scandir(store))
-    except OSError:
-        return 0
-    for entry in entries:
-        try:
-            info = entry.stat(follow_symlinks=False)
-            if (info.st_dev, info.st_ino) in inodes and info.st_nlink == 1:
-                os.unlink(entry.path)
-                removed += 1
-        except OSError:
-            continue
-    return removed
+    return _remove_unlinked(store, lambda info: (info.st_dev, info.st_ino) in inodes)
