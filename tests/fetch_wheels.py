@@ -15,10 +15,12 @@ import subprocess
 import sys
 
 # ipykernel + nbclient + nbformat are what reprorun layers on a script's env; jupyter_client is
-# what the kernelspec test drives; matplotlib draws the image/png output; pyyaml reads --params.
+# what the kernelspec test drives; matplotlib draws the image/png output; pyyaml reads --params;
+# pandas, seaborn and scikit-image: the README's examples (tests/test_examples.py).
 # tabulate, python-dateutil and tzdata: the documentation's examples (tests/test_docs.py), pinned so
 # that the output the pages show stays true; OLDER: the release docs/freeze.md upgrades from.
 PACKAGES = ("ipykernel", "nbclient", "nbformat", "jupyter_client", "matplotlib", "pyyaml",
+            "pandas", "seaborn", "scikit-image",
             "tabulate==0.10.0", "python-dateutil==4.0.0", "tzdata==2026.6")  # fmt: skip
 OLDER = ("tabulate==0.9.0",)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
