@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "reprorun.errors": 0,
     "reprorun.options": 0,
     "reprorun.processes": 0,
+    "reprorun.notices": 0,  # warnings about one input, capped
     "reprorun.script": 1,  # reading and editing scripts: pure, plus reading and rewriting files
     "reprorun.matrix": 1,  # rows of a CSV / JSON-lines file and placeholders (submit, --each)
     "reprorun.envs": 2,  # interpreters, keys, the cache, locks, installers, building, pruning
@@ -68,6 +69,7 @@ STDLIB_ONLY: dict[str, set[str]] = {
 
 # The pure core: what each may import from reprorun (nothing else, and no file system).
 ALLOWED: dict[str, set[str]] = {
+    "reprorun.notices": set(),
     "reprorun": set(),
     "reprorun.errors": set(),
     "reprorun.script.blocks": {"reprorun.errors"},

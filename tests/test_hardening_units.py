@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from multiuser import reader_ids
+from reprorun import notices
 from reprorun.envs import failures, layout, scratch
 from reprorun.errors import CacheError, MetadataError, UsageError
 from reprorun.script import blockedit, loading, metadata, rewrite, timestamps, tomltext
@@ -76,8 +77,8 @@ def test_warnings_are_capped(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="reprorun"):
         loading.tell(meta, "many.py")
     messages = [record.getMessage() for record in caplog.records]
-    assert len(messages) == loading.SHOWN + 2  # ten warnings, their hint once, the count of the rest
-    assert messages[-1] == f"many.py: {5000 - loading.SHOWN} more warnings like these not shown"
+    assert len(messages) == notices.SHOWN + 2  # ten warnings, their hint once, the count of the rest
+    assert messages[-1] == f"many.py: {5000 - notices.SHOWN} more warnings like these not shown"
 
 
 def test_editing_a_large_block_is_linear() -> None:

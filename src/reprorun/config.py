@@ -28,6 +28,7 @@ from typing import Any
 
 from reprorun.envs import layout
 from reprorun.errors import ConfigError
+from reprorun.notices import warn_all
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -86,9 +87,8 @@ def parse(text: str, path: str) -> Config:
         pos = _TOML_POS.search(str(exc))
         line = int(pos.group(1)) if pos else len(text.splitlines()) or 1
         raise ConfigError(f"{path}:{line}: invalid TOML: {_TOML_POS.sub('', str(exc)).strip()}") from None
-    for key in data:
-        if key not in (*_STRINGS, *_LISTS, *_BOOLEANS):
-            log.warning("%s:%d: unknown key '%s' ignored", path, _line_of(text, key), key)
+    unknown = [key for key in data if key not in (*_STRINGS, *_LISTS, *_BOOLEANS)]
+    warn_all(path, unknown, lambda key: f"{path}:{_line_of(text, key)}: unknown key '{key}' ignored")
     for key in _STRINGS:
         if key in data and not isinstance(data[key], str):
             raise _error(text, path, key, f"'{key}' must be a string")

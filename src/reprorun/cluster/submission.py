@@ -21,6 +21,7 @@ from reprorun.envs import cache as cachemod
 from reprorun.envs import keys
 from reprorun.errors import UsageError
 from reprorun.jupyter import submit as notebooks
+from reprorun.notices import warn_all
 from reprorun.options import Options
 from reprorun.script.loading import load
 from reprorun.script.metadata import Metadata
@@ -91,9 +92,8 @@ def plan(request: Request, options: Options, build: bool) -> Job:
                          hint="choose one on a shared file system you can write: --snapshot-dir DIR")  # fmt: skip
     script, meta = load(request.script)
     directives = batchmod.directives(script.text, request.script)
-    for line in batchmod.ignored(script.text):
-        log.warning("%s:%d: this #SBATCH line comes after the first command; sbatch (and so reprorun) ignores it",
-                    request.script, line)  # fmt: skip
+    warn_all(request.script, list(batchmod.ignored(script.text)), lambda line: f"{request.script}:{line}: this "
+             "#SBATCH line comes after the first command; sbatch (and so reprorun) ignores it")
     files = snapmod.collect(request.script, script.data, request.includes)
     snapshot = snapmod.locate(snapshot_root, request.script, files)
     script_dir = os.path.dirname(os.path.abspath(request.script))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from reprorun.envs import build, keys
 from reprorun.envs.cache import Cache, root
 from reprorun.envs.frozenfor import frozen_for_mismatch
+from reprorun.notices import names, warn_all
 from reprorun.options import Options
 from reprorun.script import metadata
 from reprorun.script.loading import load, tell
@@ -101,10 +102,9 @@ def infer_from(text: str, path: str, notebook: str | None = None) -> Inference:
     where = notebooks.locator(notebook, path) if notebook is not None else "line {}".format
     local = importnames.local_modules(path) if os.path.exists(path) else ()
     found = infer.infer(whole, path, local=local, installed=importnames.installed_distributions(), where=where)
-    for problem in found.problems:
-        log.warning("%s: %s", path, problem)
+    warn_all(path, found.problems, lambda problem: f"{path}: {problem}")
     if found.unknown:
-        log.warning("%s: no package known for: %s (add them with reprorun add)", path, ", ".join(found.unknown))
+        log.warning("%s: no package known for: %s (add them with reprorun add)", path, names(found.unknown))
     return found
 
 

@@ -16,6 +16,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from reprorun.commands import show_block, tell
 from reprorun.errors import InternalError, UsageError
 from reprorun.freeze import pins, writeback
+from reprorun.notices import warn_all
 from reprorun.options import Options
 from reprorun.script import adopt, blockedit, blocks, metadata, tomledit
 from reprorun.script import rewrite as files
@@ -188,8 +189,7 @@ def _adopt(path: str) -> adopt.Adopted:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"--from {path}: cannot read it: {getattr(exc, 'strerror', None) or exc}") from None
     adopted = adopt.adopt(text, path)
-    for problem in adopted.problems:
-        log.warning("%s: %s", path, problem)
+    warn_all(path, adopted.problems, lambda problem: f"{path}: {problem}")
     count = len(adopted.requirements)
     log.info("%s: adopted %d requirement%s", path, count, "" if count == 1 else "s")
     return adopted

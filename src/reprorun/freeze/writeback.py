@@ -16,6 +16,7 @@ from reprorun.envs.interpreters import Interpreter
 from reprorun.envs.scratch import scratch
 from reprorun.errors import InternalError, MetadataError, NotCurrent, ReprorunError
 from reprorun.freeze import pins, resolve
+from reprorun.notices import warn_all
 from reprorun.options import Options
 from reprorun.script import blockedit, metadata, tomledit, tomlrender
 from reprorun.script import rewrite as files
@@ -131,8 +132,8 @@ def verify(old_text: str, old_block: Block, new_text: str, path: str) -> Metadat
     problems = [p for p in stale if p.kind != "no-hash"]
     if problems:
         raise InternalError(f"the frozen block is not current ({problems[0]}); nothing was written")
-    for problem in stale:
-        log.warning("%s: %s (pip gave no sha256 for it, so installs with hashes will refuse it)", path, problem)
+    warn_all(path, stale, lambda problem: f"{path}: {problem} (pip gave no sha256 for it, so installs with hashes "
+             "will refuse it)")
     return meta
 
 

@@ -22,6 +22,7 @@ from reprorun.envs import build as envs
 from reprorun.errors import ReprorunError, UsageError
 from reprorun.jupyter import notebook, params
 from reprorun.jupyter.outputs import outputs
+from reprorun.notices import warn_all
 from reprorun.script import cells, cellspec, notebooks
 from reprorun.script.source import Source
 
@@ -95,8 +96,7 @@ def job(base: Base, task: Task, path: str, timeout: float | None) -> str:
     run = [True if i is None else base.run[i] for i in injected.origin]
     names = ["the injected parameters cell" if i is None else base.names[i] for i in injected.origin]
     where = f"{path} (row {task.number + 1})" if task.row is not None else path
-    for warning in injected.warnings:
-        log.warning("%s: %s", where, warning)
+    warn_all(where, injected.warnings, lambda warning: f"{where}: {warning}")
     try:
         os.makedirs(os.path.dirname(task.output), exist_ok=True)
     except OSError as exc:

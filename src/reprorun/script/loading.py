@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
+from reprorun.notices import warn_all
 from reprorun.script import metadata, source
 from reprorun.script.metadata import Metadata
 from reprorun.script.source import Source
 
-log = logging.getLogger("reprorun")
-
-SHOWN = 10  # warnings told per file: 100,000 unclosed openers are one problem, not 200,000 lines
-
 
 def tell(meta: Metadata, path: str) -> Metadata:
-    """Tell the user (stderr) of the notices the parser gave, the first SHOWN of them; return the metadata."""
-    hints: set[str] = set()
-    for notice in meta.notices[:SHOWN]:
-        log.warning("%s:%d: %s", path, notice.line, notice.message)
-        if notice.hint and notice.hint not in hints:  # the same advice once
-            hints.add(notice.hint)
-            log.warning("hint: %s", notice.hint)
-    if len(meta.notices) > SHOWN:
-        log.warning("%s: %d more warnings like these not shown", path, len(meta.notices) - SHOWN)
+    """Tell the user (stderr) of the notices the parser gave (capped: notices.SHOWN); return the metadata."""
+    warn_all(path, meta.notices, lambda notice: (f"{path}:{notice.line}: {notice.message}", notice.hint))
     return meta
 
 
