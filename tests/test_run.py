@@ -8,27 +8,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
+from scriptfiles import PIP, script
+
 pytestmark = pytest.mark.slow
-
-PIP = {"REPRORUN_INSTALLER": "pip"}
-
-
-def script(folder: Path, name: str, deps: list[str] | None, body: str, extra: str = "") -> Path:
-    """Write a script with a block (None: no block at all)."""
-    lines = []
-    if deps is not None:
-        lines += ["# /// script", f"# dependencies = {json.dumps(deps)}"]
-        lines += [f"# {line}" for line in extra.splitlines()]
-        lines += ["# ///"]
-    path = folder / name
-    path.write_text("\n".join(lines) + "\n" + textwrap.dedent(body), encoding="utf-8")
-    return path
 
 
 def builds(cache_dir: Path) -> list[str]:

@@ -16,7 +16,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from reprorun import processes
@@ -54,6 +54,28 @@ def scratch(root: Path) -> Iterator[Path | None]:
         tempfile.tempdir = previous
         processes.TEMP = None
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def fill_once(dest: Path, fill: Callable[[Path], None]) -> Path:
+    """`dest`, made once and whole: `fill` writes into a temporary folder beside it (`.<name>.*`),
+    which is renamed into place. The rename is atomic, so `dest` either does not exist or is
+    complete; a process that loses a race to make it drops its copy. Used for wheels unpacked once
+    (virtualenv's pip) and bundles extracted once.
+    """
+    if dest.is_dir():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        fill(temp)
+        try:
+            os.rename(temp, dest)
+        except OSError:
+            if not dest.is_dir():
+                raise
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    return dest
 
 
 def sweep(base: Path, ttl: float | None = None) -> int:

@@ -13,9 +13,7 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import tarfile
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
+from reprorun.envs.scratch import fill_once
 from reprorun.errors import BundleError, UsageError
 from reprorun.portable import pylock, targets
 
@@ -118,13 +117,7 @@ def verify(folder: Path, label: str) -> None:
 
 def _extract(archive_path: Path, root: Path) -> Path:
     """Extract a bundle archive once, into a folder named by its sha256 (safe members only)."""
-    digest = sha256_of(archive_path)
-    dest = root / digest[:32]
-    if dest.is_dir():
-        return dest
-    root.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{digest[:32]}.", dir=root))
-    try:
+    def extract(temp: Path) -> None:
         try:
             with tarfile.open(archive_path, "r:*") as tar:
                 for member in tar.getmembers():
@@ -134,14 +127,8 @@ def _extract(archive_path: Path, root: Path) -> Path:
                 tar.extractall(temp, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(temp)  # noqa: S202 - members checked above
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise BundleError(f"{archive_path}: not a readable bundle archive ({exc}); refusing it") from None
-        try:
-            os.rename(temp, dest)
-        except OSError:
-            if not dest.is_dir():
-                raise
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
-    return dest
+
+    return fill_once(root / sha256_of(archive_path)[:32], extract)
 
 
 def _read_json(path: Path, label: str) -> dict[str, object]:

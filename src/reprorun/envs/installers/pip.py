@@ -12,7 +12,6 @@ import importlib.util
 import logging
 import os
 import re
-import shutil
 from pathlib import Path
 
 from reprorun import processes
@@ -20,6 +19,7 @@ from reprorun.envs.installers.base import InstallRequest, install_error, require
 from reprorun.envs.installers.sources import Sources
 from reprorun.envs.installers.venv import env_python, site_packages
 from reprorun.envs.interpreters import Interpreter
+from reprorun.envs.scratch import fill_once
 from reprorun.errors import BuildError
 
 log = logging.getLogger("reprorun")
@@ -74,25 +74,13 @@ def unpack_wheel(wheel: str, folder: Path) -> Path:
     The wheel is unpacked into a temporary folder beside it and renamed into place: the rename is
     atomic, so the folder either does not exist or is whole. A loser of the race drops its copy.
     """
-    dest = folder / os.path.basename(wheel)
-    if dest.is_dir():
-        return dest
-    import tempfile
     import zipfile
 
-    folder.mkdir(parents=True, exist_ok=True)
-    temp = tempfile.mkdtemp(prefix=f".{dest.name}.", dir=folder)
-    try:
+    def extract(temp: Path) -> None:
         with zipfile.ZipFile(wheel) as archive:
             archive.extractall(temp)
-        try:
-            os.rename(temp, dest)
-        except OSError:
-            if not dest.is_dir():
-                raise
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
-    return dest
+
+    return fill_once(folder / os.path.basename(wheel), extract)
 
 
 def pip_command(
