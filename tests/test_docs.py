@@ -52,12 +52,13 @@ PAGES = {
     "cluster.md": Page("cluster", "cluster", slurm=True),
     "cells-and-notebooks.md": Page("notebooks", "notebooks"),
     "sites.md": Page("sites", "sites", find_links=False),
+    "metadata.md": Page("metadata", "metadata"),
+    "interpreters.md": Page("interpreters", "interpreters"),
 }
 # Pages whose `console` blocks another test runs (with wheels made for the page).
 ELSEWHERE = {"portability.md": "tests/test_portability_docs.py"}
-# Reference pages whose `console` sessions are not run (yet): their example files (ok.py, two.py,
-# needs_399.py, ...) are not in scripts-examples/. Named here so that the gap stays visible.
-NOT_RUN = {"metadata.md", "interpreters.md"}
+# Pages whose `console` sessions are not run (none today): named here, so that a gap stays visible.
+NOT_RUN: set[str] = set()
 # The real wheels the pages' examples install (tests/fetch_wheels.py downloads them, pinned).
 WHEELS = ("tabulate-0.10.0", "tabulate-0.9.0", "python_dateutil", "tzdata", "ipykernel")
 NORMALIZE = [

@@ -1,0 +1,6 @@
+# /// script
+# dependencies = [
+#     "rich",
+#     "httpx >> 0.27",
+# ]
+# ///

@@ -1,0 +1,9 @@
+import os
+# %% [markdown]
+# # Title
+
+# %% Load tags=["x"]
+# /// script
+# dependencies = ["rich"]
+# ///
+import rich

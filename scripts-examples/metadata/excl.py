@@ -1,0 +1,4 @@
+# /// script
+# [tool.reprorun]
+# exclude-newer = "last tuesday"
+# ///

@@ -1,0 +1,4 @@
+# /// script
+# [tool.reprorun]
+# extra-index-urls = "https://example.org/simple"
+# ///

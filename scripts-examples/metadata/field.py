@@ -1,0 +1,3 @@
+# /// script
+# name = "my-script"
+# ///

@@ -1,0 +1,4 @@
+# /// script
+# [tool.reprorun]
+# frozen-for = 311
+# ///

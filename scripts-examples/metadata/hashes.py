@@ -1,0 +1,4 @@
+# /// script
+# [tool.reprorun]
+# hashes = "sha256:abc"
+# ///

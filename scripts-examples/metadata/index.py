@@ -1,0 +1,4 @@
+# /// script
+# [tool.reprorun]
+# index-url = ["https://example.org/simple"]
+# ///

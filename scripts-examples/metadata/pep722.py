@@ -1,0 +1,4 @@
+# Script Dependencies:
+#     rich
+#     httpx  # for the API
+import rich

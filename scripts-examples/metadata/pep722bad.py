@@ -1,0 +1,3 @@
+# Script Dependencies:
+#     rich
+#     httpx >> 1

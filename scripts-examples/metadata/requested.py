@@ -1,0 +1,4 @@
+# /// script
+# [tool.reprorun]
+# requested = "rich"
+# ///

@@ -1,0 +1,5 @@
+# /// script
+# dependencies = ["rich"]
+# ///
+# This comment continues the comment run.
+# ///

@@ -1,0 +1,7 @@
+# /// script
+# dependencies = ["rich"]
+# ///
+
+# /// script
+# dependencies = ["httpx"]
+# ///

@@ -1,0 +1,6 @@
+# /// script
+# dependencies = ["rich"]
+# [tool.reprorun]
+# colour = "teal"
+# ///
+import rich
