@@ -171,8 +171,8 @@ def _dispatch(argv: list[str]) -> int:
     if word is not None and not is_script(word):
         return _run_command(word, before, after)
     ns = parser.parse_args(before)
+    configure_logging(ns.verbose - ns.quiet)  # before the config file is read: its warnings are ours too
     options = options_from(ns)
-    configure_logging(options.verbosity)
     if word is None:
         parser.print_usage(sys.stderr)
         raise UsageError("no script given", hint="reprorun SCRIPT [ARGS...], or reprorun --help")
@@ -215,8 +215,8 @@ def _run_command(name: str, before: list[str], after: list[str]) -> int:
     ns = parser.parse_args([*before, *bare_record(after, parser)])
     if getattr(module, "NEEDS_PARSERS", False):
         ns.parsers = parsers
+    configure_logging(ns.verbose - ns.quiet)  # before the config file is read: its warnings are ours too
     options = options_from(ns)
-    configure_logging(options.verbosity)
     return module.run(name, ns, options)  # type: ignore[no-any-return]
 
 
