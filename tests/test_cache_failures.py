@@ -153,6 +153,76 @@ def test_a_disk_that_fills_at_any_step_of_a_pip_build(tmp_path: Path, wheelhouse
     assert len(steps - {"succeeded"}) >= 3, steps
 
 
+def test_a_disk_that_fills_at_any_step_of_a_uv_build(tmp_path: Path, wheelhouse: Path, run_reprorun) -> None:
+    # The same scan with uv as the installer (the real uv: `uv sync --script`, or `uv venv` and
+    # `uv pip install`). uv's own cache stays on another file system (the session's), so uv copies
+    # every file into the env on the small disk instead of hard-linking it. A coarse scan of the
+    # space left, then a bisection down to a page between the last failure and the first success:
+    # there the build fails at its last write, after uv (the publication).
+    wheels = tmp_path / "wheels"
+    shutil.copytree(wheelhouse, wheels)
+    _bulky_wheel(wheels)
+    warm, script = tmp_path / "warm.py", tmp_path / "bulky.py"
+    warm.write_text(SCRIPT.format(req="alpha"))
+    script.write_text(SCRIPT.format(req="bulky"))
+    steps: list[str] = []
+    with tmpfs("48m") as disk:
+        cache = disk / "cache"
+        env = {"REPRORUN_CACHE_DIR": str(cache), "PIP_FIND_LINKS": str(wheels), "REPRORUN_INSTALLER": "uv"}
+        assert run_reprorun(warm, env=env).returncode == 0
+        before = _contents(cache)
+
+        def build_with(leave: int) -> bool:
+            nonlocal before
+            ballast = fill(disk, leave)
+            result = run_reprorun("-v", "--refresh", script, env=env, timeout=120)  # a new build each time
+            ballast.unlink()
+            if result.returncode == 0:
+                assert "ran in" in result.stdout
+                before = _contents(cache)
+                return True
+            assert_clear_cache_error(result, cache)
+            assert "is full" in result.stderr
+            steps.append(_last_uv_step(result.stderr))
+            # Nothing of the failed build is left: no env, no pointer, no store entry, no temporary.
+            assert _contents(cache) == before, (leave, result.stderr)
+            assert os.listdir(cache / "tmp") == []
+            return False
+
+        failed, fits = 0, 0
+        for leave_kb in (0, 8, 24, 64, 160, 320, 640, 1000, 1500, 2600, 4000, 8000):
+            if build_with(leave_kb * 1024):
+                fits = leave_kb * 1024
+                break
+            failed = leave_kb * 1024
+        assert fits, steps
+        while fits - failed > 4096:
+            middle = (failed + fits) // 2
+            if build_with(middle):
+                fits = middle
+            else:
+                failed = middle
+    assert {"before uv", "uv creating the env", "uv installing"} <= set(steps), steps
+    assert "after uv (the publication)" in steps, steps
+
+
+def _contents(cache: Path) -> dict[str, list[str]]:
+    """What the cache holds for envs: env folders, pointers, store entries, use records, index."""
+    return {name: sorted(os.listdir(cache / name)) for name in ("envs", "keys", "store", "used", "index")
+            if (cache / name).is_dir()}  # fmt: skip
+
+
+def _last_uv_step(stderr: str) -> str:
+    """Which step of a uv build met the full disk (from -v's command lines and uv's own words)."""
+    if not any(line.startswith("reprorun: $ ") for line in stderr.splitlines()):
+        return "before uv"
+    if "Failed to install" in stderr:
+        return "uv installing"
+    if "os error 28" in stderr:
+        return "uv creating the env"
+    return "after uv (the publication)"  # uv said it installed; reprorun's own writes met the end
+
+
 def _last_step(stderr: str) -> str:
     """Which step of the build ran last before the error (from -v's command lines)."""
     commands = [line for line in stderr.splitlines() if line.startswith("reprorun: $ ")]
