@@ -233,3 +233,25 @@ def test_a_process_whose_main_thread_ended_before_its_others_is_alive():
     finally:
         child.kill()
         child.communicate()
+
+
+def test_a_run_holds_its_env_on_a_read_only_mount(tmp_path):
+    # A cache exported read-only (to compute nodes, say): the lock file cannot be opened for
+    # writing (EROFS), but a shared flock on a read-only descriptor holds the env all the same.
+    from multiuser import remount, tmpfs
+
+    with tmpfs("4m") as disk:
+        build = _env_dir(disk)
+        (disk / "locks" / f"{build}.use").touch()
+        remount(disk, "ro")
+        try:
+            process = _holder(disk, build)
+            try:
+                assert exclusive.flock_exclusive(str(disk / "locks" / f"{build}.use"), blocking=False) is None
+            finally:
+                _end(process)
+            fd = exclusive.flock_exclusive(str(disk / "locks" / f"{build}.use"), blocking=False)
+            assert fd is not None  # the holder ended: free again
+            os.close(fd)
+        finally:
+            remount(disk, "rw")

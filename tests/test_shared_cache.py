@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -132,3 +133,62 @@ def test_readers_folder_is_sticky_and_hostile_files_there_are_harmless(shared: S
     assert "Traceback" not in pruned.stderr
     assert not (shared.cache / "envs" / build).exists(), pruned.stderr  # not kept alive by planted files
     assert Path("/etc/passwd").exists()
+
+
+# Starts, says so, and waits until the test has let the owner prune several times: only then does
+# it import its package, so a prune that removed the env under it shows as a failure, every time.
+WAITING_JOB = """# /// script
+# dependencies = ["beta"]
+# ///
+import os, sys, time
+home = os.environ["HOME"]
+open(os.path.join(home, f"started.{os.getpid()}"), "w").close()
+deadline = time.monotonic() + 240
+while not os.path.exists(os.path.join(home, "go")) and time.monotonic() < deadline:
+    time.sleep(0.05)
+import beta
+print("ok" if os.path.isfile(os.path.join(sys.prefix, "reprorun-complete")) else "env gone")
+"""
+
+
+@pytest.mark.parametrize("lock_file", ["missing", "owner-only"])
+@pytest.mark.parametrize("lock_mode", ["flock", "mkdir"])
+def test_a_reader_is_protected_also_without_a_lock_file_it_can_open(shared: Shared, lock_mode: str,
+                                                                    lock_file: str) -> None:  # fmt: skip
+    # The owner's build leaves locks/<build>.use (mode 0644) for readers' shared flocks. A cache
+    # copied without locks/, an owner's umask of 077, or a sweep by hand leave none a reader can
+    # open: its run then leaves a use marker in readers/, which prune honours in both lock modes.
+    env = {**shared.extra, "REPRORUN_LOCK": lock_mode}  # type: ignore[attr-defined]
+    script = shared.script("waiting.py", WAITING_JOB)
+    built = shared.run("--python", shared.python, "sync", script, user=False, env=env)
+    assert built.returncode == 0, built.stderr
+    build = Path(built.stdout.strip()).name
+    lock = shared.cache / "locks" / f"{build}.use"
+    if lock_file == "missing":
+        lock.unlink(missing_ok=True)
+    else:
+        lock.touch()
+        lock.chmod(0o600)
+    jobs = [subprocess.Popen(shared.popen_argv("--python", shared.python, script, user=True),
+                             env=shared.environ(env), cwd=shared.root, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(3)]  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while len(list(shared.home.glob("started.*"))) < len(jobs):
+            assert time.monotonic() < deadline, [job.poll() for job in jobs]
+            assert all(job.poll() is None for job in jobs), [job.communicate() for job in jobs]
+            time.sleep(0.1)
+        for _ in range(3):  # the owner prunes everything unused, while the readers' jobs wait
+            pruned = shared.run("cache", "prune", "--older-than", "0s", user=False, env=env, timeout=120)
+            assert pruned.returncode == 0, pruned.stderr
+            assert (shared.cache / "envs" / build).is_dir(), f"removed under a reader's job: {pruned.stderr}"
+    finally:
+        (shared.home / "go").touch()
+        outcomes = [job.communicate(timeout=240) for job in jobs]
+    for job, (out, err) in zip(jobs, outcomes, strict=True):
+        assert job.returncode == 0 and out == "ok\n", (job.returncode, out, err)
+    # The jobs are over: the next prune removes the env, and their markers with it.
+    final = shared.run("cache", "prune", "--older-than", "0s", user=False, env=env)
+    assert final.returncode == 0, final.stderr
+    assert not (shared.cache / "envs" / build).exists(), final.stderr
+    assert not [name for name in os.listdir(shared.cache / "readers") if name.startswith(build)]

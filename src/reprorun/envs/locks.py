@@ -52,15 +52,25 @@ def _hold(cache_root: str, build: str) -> int | str | None:
     if mode() == "mkdir":
         return _mark_use(cache_root, build)
     path = layout.use_lock(cache_root, build)
+    marker = None
     try:
         fd = open_lock_file(path)
     except OSError:
-        return None  # a read-only shared cache: nobody can prune it from here either
+        # A reader of a shared cache, and no lock file it may open (missing, or the owner's only):
+        # announce the use in readers/ first, then try again: a pruner creates the file to lock
+        # it, and reads readers/ while it holds it, so one of us sees the other (docs/cache.md).
+        marker = _write_marker(layout.reader_marker(cache_root, build, host(), os.getpid()))
+        try:
+            fd = open_lock_file(path)
+        except OSError:
+            return marker
     try:
         fcntl.flock(fd, fcntl.LOCK_SH)  # waits only while a pruner is removing this very env
     except OSError:
         os.close(fd)
-        return None
+        return marker
+    if marker is not None:  # the shared lock holds the env now
+        _remove(marker)
     # The descriptor stays open, unclosed on purpose, across exec: the script holds the lock.
     os.set_inheritable(fd, True)
     return fd
@@ -69,10 +79,11 @@ def _hold(cache_root: str, build: str) -> int | str | None:
 def open_lock_file(path: str) -> int:
     """A descriptor on a lock file: read-write (created if missing), else read-only."""
     # Read-write, because NFS emulates flock with POSIX locks and an exclusive one needs write
-    # access; read-only as a fallback for a cache the user may read but not write.
+    # access; read-only as a fallback for a cache the user may read but not write (another
+    # user's, or a read-only mount), where a shared lock is all a run needs.
     try:
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except PermissionError:
+    except OSError:  # EACCES, EPERM, EROFS; anything else fails again, and is raised, just below
         return os.open(path, os.O_RDONLY)
 
 

@@ -2,7 +2,8 @@
 
 A run that cannot hold a flock on its env (`REPRORUN_LOCK=mkdir`) leaves the marker
 `used/<build>.<host>.<pid>` holding its process start time, or `readers/<build>.<host>.<pid>`
-when it may not write `used/` (a reader of a shared cache). locks.py writes them; this module
+when it may not write `used/` (a reader of a shared cache); in flock mode, a reader who cannot
+open the env's lock file leaves the `readers/` marker too. locks.py writes them; this module
 judges them, and drops those of runs that ended. `readers/` is world-writable: what is found there
 is read without following links or blocking, and counts only for a process of its owner.
 """
@@ -21,13 +22,13 @@ from reprorun.envs.liveness import alive, host, server_now
 
 
 def in_use_elsewhere(cache: Cache, build: str) -> bool:
-    """mkdir mode: whether a live run has a `used/<build>.<host>.<pid>` marker; drops dead ones."""
-    if locks.mode() != "mkdir":
-        return False
+    """Whether a live run has a use marker of the env (mkdir mode: in `used/` or `readers/`; flock
+    mode: in `readers/`, a reader that could not open the lock file); drops dead ones."""
     here = host()
     ttl = use_ttl()
     busy = False
-    markers = [*cache.used.glob(f"{build}.*.*"), *(cache.path / layout.READERS).glob(f"{build}.*.*")]
+    markers = [*cache.used.glob(f"{build}.*.*")] if locks.mode() == "mkdir" else []
+    markers += (cache.path / layout.READERS).glob(f"{build}.*.*")
     for path in markers:
         other, _, pid = path.name[len(build) + 1 :].rpartition(".")
         if not pid.isdigit() or not other:
