@@ -25,6 +25,7 @@ path. docs/cache.md describes the same layout for people.
     stdin/<sha>.py             scripts read from standard input
     snapshots/                 reprorun submit: content-addressed snapshots and batch scripts
     tmp/<host>.<pid>.<start>.<r>/  a build's or freeze's temporary folder (the installers' TMPDIR)
+    bundles/<sha>/             `--bundle ARCHIVE`: the archive extracted once
     readers/                   sticky, world-writable: use records of users who cannot write the rest
 """
 
@@ -45,6 +46,7 @@ ENVS, KEYS, LOCKS, INDEX, USED = "envs", "keys", "locks", "index", "used"
 INTERPRETERS, APP_DATA, PIP, STORE, STDIN = "interpreters", "virtualenv", "pip", "store", "stdin"
 SNAPSHOTS = "snapshots"  # reprorun submit's default snapshot root
 TMP, READERS = "tmp", "readers"
+BUNDLES = "bundles"  # `reprorun --bundle ARCHIVE`: each archive extracted once, by its sha256
 FOLDERS = (ENVS, KEYS, LOCKS, INDEX, USED)  # created with the root; the others on first use
 
 _config: tuple[str, str | None] | None = None  # (path, text) of the configuration file, read once

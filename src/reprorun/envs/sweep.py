@@ -7,7 +7,6 @@ pointer only under its key's build lock, a temporary file only once it is an hou
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import time
@@ -54,8 +53,15 @@ def sweep(cache: Cache, everything: bool) -> int:  # noqa: PLR0912
 
 
 def temporary(cache: Cache) -> int:
-    """Remove the temporary folders of killed builds and freezes (scratch.py)."""
-    return scratch.sweep(cache.path / layout.TMP, use_ttl())
+    """Remove the temporary folders of killed builds and freezes (scratch.py), and the half-made
+    `.<name>.*` folders of wheels and bundles unpacked once (`scratch.fill_once`) an hour old."""
+    swept = scratch.sweep(cache.path / layout.TMP, use_ttl())
+    for folder in (cache.pip, cache.path / layout.BUNDLES):
+        for name in _listing(folder):
+            if name.startswith(".") and _older_than(folder / name, 3600.0):
+                shutil.rmtree(folder / name, ignore_errors=True)
+                swept += 1
+    return swept
 
 
 def _sweep_pointer(cache: Cache, short: str) -> int:
@@ -149,7 +155,11 @@ def _unlink(path: Path) -> int:
 
 def _remove_if_old(path: Path, age: float = 3600.0) -> int:
     """A temporary file some writer may still be about to rename: only once it is an hour old."""
-    with contextlib.suppress(OSError):
-        if time.time() - path.stat().st_mtime > age:
-            return _unlink(path)
-    return 0
+    return _unlink(path) if _older_than(path, age) else 0
+
+
+def _older_than(path: Path, age: float) -> bool:
+    try:
+        return time.time() - path.lstat().st_mtime > age
+    except OSError:
+        return False
