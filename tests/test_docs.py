@@ -46,11 +46,11 @@ class Page:
 
 # Pages whose `console` blocks this test runs.
 PAGES = {
-    "tutorial.md": Page("tutorial", "tutorial"),
+    "tutorial.md": Page("tutorial", "tutorial", slurm=True),
     "freeze.md": Page("freeze", "freeze"),
     "records.md": Page("records", "records"),
     "cluster.md": Page("cluster", "cluster", slurm=True),
-    "cells-and-notebooks.md": Page("notebooks", "notebooks"),
+    "cells-and-notebooks.md": Page("notebooks", "notebooks", slurm=True),
     "sites.md": Page("sites", "sites", find_links=False),
     "metadata.md": Page("metadata", "metadata"),
     "interpreters.md": Page("interpreters", "interpreters"),
