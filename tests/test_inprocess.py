@@ -29,8 +29,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reas
 # - "plain": a venv that only has path entries (what pipx and `uv tool install` make: no `.pth`
 #   file with code in reprorun's own site-packages; benchmarks/run.py checks the real ones);
 # - "venv+pip": the README's `python3 -m venv` + `pip install`, whose setuptools brings
-#   `distutils-precedence.pth`, an import hook loaded at every start (3.10 and 3.11 bundle it).
-LAUNCHERS = ["plain", "venv+pip-3.11", "venv+pip-3.10"]
+#   `distutils-precedence.pth`, an import hook loaded at every start (3.10 and 3.11 bundle it);
+# - "pipx": pipx's venv as "plain", started as pipx's launchers start it: pipx 1.18 writes
+#   `#!VENV/bin/python -E` into the commands it exposes, so reprorun runs with the environment
+#   ignored, the env's interpreter would not: the launch must exec (sys.flags differ otherwise).
+LAUNCHERS = ["plain", "pipx", "venv+pip-3.11", "venv+pip-3.10"]
+FLAGS: dict[Path, list[str]] = {}  # a launcher's interpreter -> the options its command line adds
 PYENV = Path("/root/.pyenv/versions")
 
 
@@ -54,14 +58,16 @@ def launcher(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     folder = tmp_path_factory.mktemp("launcher")
     venv = folder / "venv"
     base = _base_python(kind)
-    with_pip = ["--without-pip"] if kind == "plain" else []
+    with_pip = ["--without-pip"] if kind in ("plain", "pipx") else []
     subprocess.run([base, "-m", "venv", *with_pip, str(venv)], check=True)
     python = venv / "bin" / "python"
     purelib = Path(subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True, capture_output=True, text=True,
     ).stdout.strip())  # fmt: skip
-    if kind != "plain":  # the premise: pip's setuptools put its hook there
+    if kind == "pipx":
+        FLAGS[python] = ["-E"]
+    elif kind != "plain":  # the premise: pip's setuptools put its hook there
         assert "_distutils_hack" in (purelib / "distutils-precedence.pth").read_text()
     source = Path(reprorun.__file__).resolve().parent.parent
     lines = [str(source), sysconfig.get_paths()["purelib"]]
@@ -84,7 +90,8 @@ def launch(launcher: Path, tmp_path: Path):
     def run(path: Path, mode: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "REPRORUN_LAUNCH": mode}
         return subprocess.run(
-            [str(launcher), "-m", "reprorun", "--python", str(launcher), str(path), "arg one", "ü"],
+            [str(launcher), *FLAGS.get(launcher, []), "-m", "reprorun", "--python", str(launcher), str(path),
+             "arg one", "ü"],
             cwd=tmp_path, env=env, capture_output=True, text=True, input=stdin, check=False, timeout=120,
         )  # fmt: skip
 
@@ -115,11 +122,14 @@ def assert_same(exec_run, auto_run) -> None:
     )  # fmt: skip
 
 
-def test_the_default_launch_really_is_in_process(launch, tmp_path):
+def test_the_default_launch_really_is_in_process(launch, launcher, tmp_path):
     path = probe(tmp_path, "print(open('/proc/self/cmdline').read().split(chr(0))[1])\n")
     exec_run, auto_run = both(launch, path)
     assert exec_run.stdout.strip() == str(path)  # ENV/bin/python probe.py
-    assert auto_run.stdout.strip() == "-m"  # still the process that started as `python -m reprorun`
+    if FLAGS.get(launcher):  # pipx's `-E`: refused, as it must be
+        assert auto_run.stdout.strip() == str(path)
+    else:
+        assert auto_run.stdout.strip() == "-m"  # still the process that started as `python -m reprorun`
 
 
 PROBES = {
@@ -254,7 +264,7 @@ def test_a_signal_from_outside_reaches_the_script(launcher, tmp_path):
         print("ready", flush=True)
         time.sleep(60)
     """)
-    argv = [str(launcher), "-m", "reprorun", "--python", str(launcher), str(path)]
+    argv = [str(launcher), *FLAGS.get(launcher, []), "-m", "reprorun", "--python", str(launcher), str(path)]
     subprocess.run([*argv[:-1], "sync", str(path)], check=True, capture_output=True)  # build, do not run
     for mode in ("exec", "auto"):
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env={**os.environ, "REPRORUN_LAUNCH": mode})
