@@ -157,8 +157,19 @@ def test_cells_chooses_what_runs_and_timeout_interrupts(nb_run, tmp_path):
     assert cells[0]["execution_count"] is None and "tags" not in cells[0]["metadata"]
     done = nb_run("--timeout", "2", "--output", tmp_path / "slow-out.ipynb", path, timeout=60)
     assert done.returncode == 1
-    assert "--timeout 2s" in done.stderr
-    assert text(read(tmp_path / "slow-out.ipynb")["cells"][0]) == "one\n"
+    assert f"reprorun: error: {path}: cell 3 ran longer than --timeout 2s and was interrupted\n" in done.stderr
+    assert "Traceback" not in done.stderr and "ZMQError" not in done.stderr  # the kernel stopped before shutdown
+    saved = read(tmp_path / "slow-out.ipynb")["cells"]
+    assert text(saved[0]) == "one\n"
+    assert [o.get("ename") for o in saved[2]["outputs"]] == ["KeyboardInterrupt"]  # where the cell was stopped
+    stubborn = tmp_path / "stubborn.ipynb"  # a cell that ignores the interrupt is stopped one timeout later
+    stubborn.write_text(notebook(("code", BLOCK + "import time\nwhile True:\n    try:\n        time.sleep(60)\n"
+                                          "    except KeyboardInterrupt:\n        print('ignored')", [])))  # fmt: skip
+    done = nb_run("--timeout", "2", "--output", tmp_path / "stubborn-out.ipynb", stubborn, timeout=60)
+    assert done.returncode == 1
+    assert f"reprorun: error: {stubborn}: cell 1 ran longer than --timeout 2s and was interrupted\n" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert text(read(tmp_path / "stubborn-out.ipynb")["cells"][0]).startswith("ignored\n")  # interrupted, kept on
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import sys
+import time
 from typing import Any
 
 SKIP_TAG = "reprorun-skip"  # marks the cells --cells left out while nbclient runs; removed after
@@ -55,7 +56,7 @@ def main(argv: list[str]) -> int:
     # Only ipykernel's own spec, started by this interpreter: a user's kernelspec named
     # `python3` (in ~/.local/share/jupyter) must not decide which Python runs the notebook.
     config.KernelSpecManager.kernel_dirs = []
-    client = NotebookClient(
+    client = _interrupting(NotebookClient, CellTimeoutError)(
         nb,
         kernel_name="python3",
         config=config,
@@ -64,14 +65,24 @@ def main(argv: list[str]) -> int:
         resources={"metadata": {"path": job["cwd"]}},
         extra_arguments=["--IPKernelApp.log_level=ERROR"],  # not its "TCP without encryption" line
     )
+    started = [0.0, -1.0]  # when the running cell started, and its index
+
+    def executing(cell_index: int, **_: Any) -> None:  # noqa: ANN401
+        started[:] = [time.monotonic(), cell_index]
+
+    client.on_cell_execute = executing
+    timed_out = f"ran longer than --timeout {job['timeout'] or 0:g}s and was interrupted"
     failure = ""
     try:
         client.execute()
     except CellTimeoutError:
-        failure = f"ran longer than --timeout {job['timeout']:g}s and was interrupted"
+        failure = timed_out
+    except CellExecutionError as exc:  # a timeout interrupts the kernel: the cell ends in KeyboardInterrupt
+        late = job["timeout"] is not None and time.monotonic() - started[0] >= job["timeout"]
+        failure = timed_out if late and exc.ename == "KeyboardInterrupt" else "failed"
     except DeadKernelError as exc:
         failure = f"the kernel died: {exc}"
-    except (CellExecutionError, CellControlSignal):
+    except CellControlSignal:
         failure = "failed"
     except KeyboardInterrupt:  # Ctrl-C: the kernel is shut down by nbclient; keep what ran
         failure = "was interrupted (Ctrl-C)"
@@ -88,10 +99,31 @@ def main(argv: list[str]) -> int:
         print(f"reprorun: error: cannot save {job['output']}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     if failure:
-        print(f"reprorun: error: {job['label']}: {_where(nb, job['names'], failure)}", file=sys.stderr)
+        print(f"reprorun: error: {job['label']}: {_where(nb, job['names'], failure, int(started[1]))}", file=sys.stderr)
         print(f"hint: the executed notebook, with the traceback, is saved in {job['output']}", file=sys.stderr)
         return 130 if failure.startswith("was interrupted") else 1
     return 0
+
+
+def _interrupting(base: Any, timeout_error: Any) -> Any:  # noqa: ANN401 - nbclient's classes
+    """NotebookClient that answers a cell's timeout by interrupting the kernel and waiting for the
+    cell to end (in KeyboardInterrupt, its traceback saved), and only when the kernel ignores that
+    for one more timeout stops it. nbclient's own choices: stop the kernel at once (shut down
+    mid-cell, the kernel writes a ZMQ traceback to the terminal), or interrupt forever.
+    Should nbclient rename the hook, its default (stop at once) applies."""
+
+    class Client(base):  # type: ignore[misc]
+        interrupted = False
+
+        async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> None:  # noqa: ANN401
+            if self.interrupted:
+                raise timeout_error.error_from_timeout_and_cell("Cell execution timed out", timeout, cell)
+            self.interrupted = True
+            done = self.km.interrupt_kernel()
+            if hasattr(done, "__await__"):
+                await done
+
+    return Client
 
 
 def _restore_installs(nb: Any, passed: dict[int, tuple[str, list[str]]], nbformat: Any) -> None:  # noqa: ANN401
@@ -122,8 +154,9 @@ def _pass_installs(cell: Any) -> tuple[str, list[str]]:  # noqa: ANN401 - an nbf
     return source, found
 
 
-def _where(nb: Any, names: list[str], failure: str) -> str:  # noqa: ANN401 - an nbformat NotebookNode
-    """Name the failing cell (as the user numbers it) and its exception, if one is shown."""
+def _where(nb: Any, names: list[str], failure: str, running: int) -> str:  # noqa: ANN401 - an nbformat NotebookNode
+    """Name the failing cell (as the user numbers it) and its exception, if one is shown; else the
+    cell that was running (a kernel stopped mid-cell shows no exception)."""
     for name, cell in zip(names, nb.cells):
         for output in cell.get("outputs", ()):
             if output.get("output_type") == "error":
@@ -131,7 +164,7 @@ def _where(nb: Any, names: list[str], failure: str) -> str:  # noqa: ANN401 - an
                     return f"{name} {failure}"
                 value = _ANSI.sub("", str(output.get("evalue", "")))
                 return f"{name} failed: {output.get('ename')}: {value}"
-    return failure
+    return f"{names[running]} {failure}" if 0 <= running < len(names) else failure
 
 
 if __name__ == "__main__":
