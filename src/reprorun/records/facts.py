@@ -6,7 +6,9 @@ that cannot be read is left out (or said to be unknown), it never fails the run 
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -132,6 +134,65 @@ def git(path: str, timeout: float = 10) -> dict[str, Any] | None:
     if remote:
         facts["remote"] = remote
     return facts
+
+
+def python_build(executable: str, folder: str) -> str:
+    """The interpreter's own `sys.version` (build date and compiler), asked once per interpreter file
+    and remembered in the records folder (`.python-builds.json`)."""
+    if os.path.realpath(executable) == os.path.realpath(sys.executable):
+        return sys.version
+    try:
+        info = os.stat(executable)
+    except OSError:
+        return "unknown"
+    memo = os.path.join(folder, ".python-builds.json")
+    key = f"{os.path.realpath(executable)}:{info.st_size}:{info.st_mtime_ns}"
+    try:
+        with open(memo, encoding="utf-8") as handle:
+            known = json.load(handle)
+    except (OSError, ValueError):
+        known = {}
+    if isinstance(known, dict) and isinstance(known.get(key), str):
+        return str(known[key])
+    import subprocess
+
+    try:
+        done = subprocess.run([executable, "-I", "-S", "-c", "import sys; print(sys.version)"], capture_output=True,
+                              text=True, timeout=30, check=True, stdin=subprocess.DEVNULL)  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    build = done.stdout.strip() or "unknown"
+    known = {**(known if isinstance(known, dict) else {}), key: build}
+    try:
+        with open(f"{memo}.{os.getpid()}.tmp", "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(known, indent=1))
+        os.replace(f"{memo}.{os.getpid()}.tmp", memo)
+    except OSError:
+        pass  # only the next record's speed depends on it
+    return build
+
+
+def installer(env: str) -> str:
+    """The installer that built the env (pip or uv), as its completion marker says."""
+    try:
+        with open(os.path.join(env, "reprorun-complete"), encoding="utf-8") as handle:
+            info = json.load(handle)
+    except (OSError, ValueError):
+        return "unknown"
+    return str(info.get("installer", "unknown")) if isinstance(info, dict) else "unknown"
+
+
+def user() -> str:
+    """The user running reprorun (USER, LOGNAME, else the password database)."""
+    name = os.environ.get("USER") or os.environ.get("LOGNAME")
+    if name:
+        return name
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        return "unknown"
 
 
 def which(name: str) -> str | None:

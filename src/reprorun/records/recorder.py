@@ -152,7 +152,7 @@ class Recording:
                                  "gpus": facts.gpus(), "variables": facts.variables(environ)}  # fmt: skip
         found["git"] = None if request.script_path == "-" else facts.git(request.script_path)
         found["packages"] = packages.distributions(request.env_path, request.block_hashes)
-        build = _build(request.interpreter["executable"], os.path.dirname(self.partial))
+        build = facts.python_build(request.interpreter["executable"], os.path.dirname(self.partial))
         found["python"] = {**request.interpreter, "build": build}
         self.facts = found
 
@@ -167,14 +167,14 @@ class Recording:
             **self.facts,
             "run": {"id": self.name, "uuid": f"urn:uuid:{_uuid4()}", "start": utc_stamp(start),
                     "end": utc_stamp(end), "duration": round(end - start, 3), "argv": list(request.args),
-                    "cwd": cwd, "user": _user(), "reprorun": __version__, "command": json.dumps(request.command),
+                    "cwd": cwd, "user": facts.user(), "reprorun": __version__, "command": json.dumps(request.command),
                     "command-line": " ".join(_quote(w) for w in ["reprorun", *request.command]),
                     "based-on": request.based_on},
             "script": {"path": request.script_path if request.script_path == "-" else os.path.abspath(
                            request.script_path), "name": os.path.basename(copy), "copy": copy, "size": len(data),
                        "sha256": outputs.sha256_of_bytes(data), "block": request.block},
             "env": {"key": request.env_key, "path": request.env_path, "document": request.key_document,
-                    "installer": _installer(request.env_path)},
+                    "installer": facts.installer(request.env_path)},
             "exit": ending(returncode), "outputs": made, "outputs-paths": [os.path.abspath(p) for p in request.outputs],
         }  # fmt: skip
         files = {"requirements": "requirements.txt", "env-key": "env-key.json"}
@@ -220,62 +220,6 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
-
-
-def _build(executable: str, folder: str) -> str:
-    """The interpreter's own `sys.version` (build date and compiler), asked once per interpreter file
-    and remembered in the records folder (`.python-builds.json`)."""
-    if os.path.realpath(executable) == os.path.realpath(sys.executable):
-        return sys.version
-    try:
-        info = os.stat(executable)
-    except OSError:
-        return "unknown"
-    memo = os.path.join(folder, ".python-builds.json")
-    key = f"{os.path.realpath(executable)}:{info.st_size}:{info.st_mtime_ns}"
-    try:
-        with open(memo, encoding="utf-8") as handle:
-            known = json.load(handle)
-    except (OSError, ValueError):
-        known = {}
-    if isinstance(known, dict) and isinstance(known.get(key), str):
-        return str(known[key])
-    import subprocess
-
-    try:
-        done = subprocess.run([executable, "-I", "-S", "-c", "import sys; print(sys.version)"], capture_output=True,
-                              text=True, timeout=30, check=True, stdin=subprocess.DEVNULL)  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    build = done.stdout.strip() or "unknown"
-    known = {**(known if isinstance(known, dict) else {}), key: build}
-    try:
-        _write_text(folder, f".python-builds.json.{os.getpid()}.tmp", json.dumps(known, indent=1))
-        os.replace(f"{memo}.{os.getpid()}.tmp", memo)
-    except OSError:
-        pass  # only the next record's speed depends on it
-    return build
-
-
-def _installer(env: str) -> str:
-    try:
-        with open(os.path.join(env, "reprorun-complete"), encoding="utf-8") as handle:
-            info = json.load(handle)
-    except (OSError, ValueError):
-        return "unknown"
-    return str(info.get("installer", "unknown")) if isinstance(info, dict) else "unknown"
-
-
-def _user() -> str:
-    name = os.environ.get("USER") or os.environ.get("LOGNAME")
-    if name:
-        return name
-    try:
-        import pwd
-
-        return pwd.getpwuid(os.getuid()).pw_name
-    except (ImportError, KeyError):
-        return "unknown"
 
 
 def _uuid4() -> str:
