@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -192,3 +193,17 @@ def test_a_reader_is_protected_also_without_a_lock_file_it_can_open(shared: Shar
     assert final.returncode == 0, final.stderr
     assert not (shared.cache / "envs" / build).exists(), final.stderr
     assert not [name for name in os.listdir(shared.cache / "readers") if name.startswith(build)]
+
+
+def test_another_users_unreadable_pyenv_is_passed_over(shared: Shared, tmp_path: Path) -> None:
+    # `sudo -u` or a shared login keeps PYENV_ROOT pointing at the first user's private pyenv.
+    private = Path(tempfile.mkdtemp(dir="/tmp", prefix="reprorun-private-pyenv-"))
+    try:
+        (private / "versions" / "3.99.0" / "bin").mkdir(parents=True)
+        private.chmod(0o700)
+        script = shared.script("plain.py", "# /// script\n# dependencies = []\n# ///\nprint('ok')\n")
+        own = {**shared.extra, "PYENV_ROOT": str(private), "REPRORUN_CACHE_DIR": str(shared.home / "own")}  # type: ignore[attr-defined]
+        done = shared.run(script, user=True, env=own)
+        assert (done.returncode, done.stdout) == (0, "ok\n"), done.stderr
+    finally:
+        shutil.rmtree(private)

@@ -155,9 +155,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from reprorun.envs.failures import is_cache_failure
 
         if isinstance(exc, OSError) and is_cache_failure(exc):  # a full or read-only disk, not a bug
+            import errno
+
             where = f"{exc.filename}: " if exc.filename else ""
-            sys.stderr.write(f"reprorun: error: cannot write {where}{exc.strerror}\n"
-                             "hint: free space there, or use a writable cache (--cache-dir DIR)\n")  # fmt: skip
+            denied = exc.errno in (errno.EACCES, errno.EPERM)  # maybe a read
+            sys.stderr.write(f"reprorun: error: {'cannot access' if denied else 'cannot write'} {where}{exc.strerror}\n"
+                             f"hint: {'check its permissions' if denied else 'free space there'}, "
+                             "or use a writable cache (--cache-dir DIR)\n")  # fmt: skip
             return 1
         kind, value = sys.exc_info()[:2]
         print(f"reprorun: internal error: {kind.__name__ if kind else '?'}: {value}", file=sys.stderr)

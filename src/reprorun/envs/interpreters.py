@@ -113,8 +113,10 @@ def candidates() -> list[str]:
             continue
         found.extend(os.path.join(folder, n) for n in names if _PATH_NAME.match(n))
     pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-    if pyenv.is_dir():
-        found.extend(str(p / "bin" / "python3") for p in sorted(pyenv.iterdir()))
+    try:  # another user's pyenv (PYENV_ROOT inherited by sudo, say) may be unreadable: skipped
+        found.extend(str(pyenv / name / "bin" / "python3") for name in sorted(os.listdir(pyenv)))
+    except OSError:
+        pass
     unique: dict[str, str] = {}
     for candidate in found:
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
