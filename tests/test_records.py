@@ -28,7 +28,8 @@ def test_recorded_run_writes_a_valid_process_run_crate(run_reprorun, tmp_path, w
     path = script(tmp_path, "analysis.py", ["gamma"], "import sys, gamma\nprint('ran', sys.argv[1:])\n")
     runs = tmp_path / "runs"
     env = {**PIP, "PYTHONHASHSEED": "7", "OMP_NUM_THREADS": "2", "GITHUB_TOKEN": "s3cret", "MY_API_KEY": "k",
-           "SLURM_JOB_ID": "4242", "SLURM_ARRAY_TASK_ID": "3", "SLURM_AUTH_TOKEN": "x"}  # fmt: skip
+           "SLURM_JOB_ID": "4242", "SLURM_ARRAY_TASK_ID": "3", "SLURM_AUTH_TOKEN": "x", "TF_DETERMINISTIC_OPS": "1",
+           "TF_VAR_region": "eu", "TF_CLI_CONFIG_FILE": "/home/me/.terraformrc"}  # fmt: skip
     result = run_reprorun("--record", runs, path, "a b", "--flag", env=env)
     assert (result.returncode, result.stdout) == (0, "ran ['a b', '--flag']\n"), result.stderr
     record = only_record(runs)
@@ -75,6 +76,8 @@ def test_recorded_run_writes_a_valid_process_run_crate(run_reprorun, tmp_path, w
     assert variables["PYTHONHASHSEED"] == "7" and variables["OMP_NUM_THREADS"] == "2"
     assert variables["SLURM_JOB_ID"] == "4242"
     assert not {"GITHUB_TOKEN", "MY_API_KEY", "SLURM_AUTH_TOKEN"} & set(variables)
+    assert variables["TF_DETERMINISTIC_OPS"] == "1"  # TensorFlow's; Terraform's TF_* are not about results
+    assert not {"TF_VAR_region", "TF_CLI_CONFIG_FILE"} & set(variables)
     assert "s3cret" not in (record / "ro-crate-metadata.json").read_text()
     assert facts["slurm"] == {"job": "4242", "array-task": "3"}
     assert facts["gpus"] is None  # no nvidia-smi on this machine: absent, not an error

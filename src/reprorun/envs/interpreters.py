@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import contextlib
 import os
 import re
 import subprocess
@@ -113,10 +114,8 @@ def candidates() -> list[str]:
             continue
         found.extend(os.path.join(folder, n) for n in names if _PATH_NAME.match(n))
     pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-    try:  # another user's pyenv (PYENV_ROOT inherited by sudo, say) may be unreadable: skipped
+    with contextlib.suppress(OSError):  # another user's pyenv (PYENV_ROOT kept by sudo, say) may be unreadable
         found.extend(str(pyenv / name / "bin" / "python3") for name in sorted(os.listdir(pyenv)))
-    except OSError:
-        pass
     unique: dict[str, str] = {}
     for candidate in found:
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
