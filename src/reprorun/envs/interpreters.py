@@ -7,10 +7,10 @@ so each answer is remembered in the cache, keyed by the executable's path, size 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-import contextlib
 import os
 import re
 import subprocess
