@@ -17,16 +17,20 @@ from reprorun.jupyter.submit import NotebookJob, fixed_options, task_options
 BLOCK = '# /// script\n# dependencies = ["alpha==1.0"]\n# ///\n'
 DIVIDE = notebook(("code", BLOCK + "import alpha", []), ("code", "n = 1\nname = 'x'\nk = 0", ["parameters"]),
                   ("code", "print(name, 12 // (n - 3), k, alpha.__version__)", []))  # fmt: skip
+READS_BESIDE = notebook(
+    ("code", BLOCK + "import alpha", []), ("code", "name = 'x'", ["parameters"]),
+    ("code", "import helper\nprint(name, open('beside.txt').read().strip(), helper.X)", []),
+)  # fmt: skip
 
 
 def test_task_options_fill_the_output_and_pass_each_column(tmp_path):
     (tmp_path / "rows.csv").write_text("name,n,k\na b,4,1\nc,5,2\n")
-    job = NotebookJob(str(tmp_path / "out/{name}-{task}.ipynb"), (("k", "9"),), None, 30.0)
+    job = NotebookJob(str(tmp_path / "out/{name}-{task}.ipynb"), (("k", "9"),), None, 30.0, "/home/me/nbs")
     made = task_options(job, str(tmp_path / "rows.csv"), str(tmp_path / "nb.ipynb"))
     assert made == (("--output", str(tmp_path / "out/a b-0.ipynb"), "-p", "name", "a b", "-p", "n", "4"),
                     ("--output", str(tmp_path / "out/c-1.ipynb"), "-p", "name", "c", "-p", "n", "5"))  # fmt: skip
-    assert fixed_options(job, "/snap/params-1.json") == ("--timeout", "30", "--params", "/snap/params-1.json",
-                                                         "-p", "k", "9")  # fmt: skip
+    assert fixed_options(job, "/snap/params-1.json") == ("--timeout", "30", "--cwd", "/home/me/nbs", "--params",
+                                                         "/snap/params-1.json", "-p", "k", "9")  # fmt: skip
     (single,) = task_options(NotebookJob("o.ipynb"), None, "nb.ipynb")
     assert single == ("--output", str(Path("o.ipynb").absolute()))
     with pytest.raises(UsageError, match="names one file for 2 rows"):
@@ -101,3 +105,26 @@ def test_submit_each_executes_the_notebook_in_every_task(slurm, nb_run, tmp_path
     assert text(read(tmp_path / "out" / "six.ipynb")["cells"][3]) == "six 4 7 1.0\n"
     (error,) = outputs(read(tmp_path / "out" / "three.ipynb")["cells"][3], "error")
     assert error["ename"] == "ZeroDivisionError"
+
+
+@pytest.mark.slow
+def test_a_submitted_notebook_reads_the_files_beside_it_not_the_snapshots(slurm, nb_run, tmp_path):
+    folder = tmp_path / "analysis"  # submitted from tmp_path: the kernel starts in the notebook's folder
+    folder.mkdir()
+    (folder / "reads.ipynb").write_text(READS_BESIDE)
+    (folder / "beside.txt").write_text("the data beside the notebook\n")  # not --include'd: read where it is
+    (folder / "helper.py").write_text("X = 'beside'\n")
+    (tmp_path / "helper.py").write_text("X = 'where reprorun ran'\n")  # a kernel imports the notebook's first
+    proc = nb_run("submit", "--wait", "--output", "out.ipynb", "-p", "name", "task", folder / "reads.ipynb",
+                  cwd=tmp_path, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert text(read(tmp_path / "out.ipynb")["cells"][3]) == "task the data beside the notebook beside\n"
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "beside.txt").write_text("the data in --cwd\n")
+    here = nb_run("--output", "here.ipynb", "--cwd", tmp_path / "elsewhere", "-p", "name", "here",
+                  folder / "reads.ipynb", cwd=tmp_path)  # fmt: skip
+    assert here.returncode == 0, here.stderr
+    assert text(read(tmp_path / "here.ipynb")["cells"][3]) == "here the data in --cwd beside\n"
+    missing = nb_run("--output", "x.ipynb", "--cwd", tmp_path / "nowhere", folder / "reads.ipynb", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines()[-1] == f"reprorun: error: --cwd {tmp_path / 'nowhere'}: no such folder"

@@ -103,6 +103,8 @@ def global_parser(add_help: bool = True) -> argparse.ArgumentParser:
                           help="with --output: run once per row of a CSV or JSON-lines file ({column} in --output)")
     notebook.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="with --each: N runs at a time")
     notebook.add_argument("--timeout", type=float, metavar="SECONDS", help="with --output: limit of each cell")
+    notebook.add_argument("--cwd", metavar="DIR",
+                          help="with --output: the kernel's working directory (default: the notebook's folder)")
     parser.epilog = "commands: " + ", ".join(available_commands()) + "  (reprorun COMMAND --help)"
     return parser
 
@@ -185,7 +187,7 @@ def _dispatch(argv: list[str]) -> int:
         if given:
             raise UsageError(f"{', '.join(given)} only go{'es' if len(given) == 1 else ''} with --freeze",
                              hint=f"reprorun --freeze {' '.join(given)} {word}")  # fmt: skip
-    executed = ns.output or ns.each or ns.parameter or ns.params or ns.timeout or ns.jobs != 1  # by a kernel
+    executed = ns.output or ns.each or ns.parameter or ns.params or ns.timeout or ns.cwd or ns.jobs != 1  # by a kernel
     module = _command_module("freeze" if ns.freeze else "execute" if executed else "run")
     result = module.run_script(word, after, ns, options)
     if isinstance(result, int):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 from typing import Any
 
 from reprorun.commands import infer_from, load, prepare
@@ -25,18 +26,21 @@ from reprorun.script.installlines import tell_install_lines
 def request_of(ns: argparse.Namespace) -> executed.Request:
     """The execution request of parsed options; bad values are usage errors."""
     if not ns.output:
-        raise UsageError("-p, --params, --each, -j and --timeout need --output OUT.ipynb (a kernel executes it)",
+        raise UsageError("-p, --params, --each, -j, --timeout and --cwd need --output OUT.ipynb (a kernel executes it)",
                          hint="with --each, put a placeholder in it: --output 'out/{name}.ipynb'")
     if ns.jobs < 1:
         raise UsageError(f"-j {ns.jobs}: the number of runs at a time is at least 1")
     if ns.timeout is not None and ns.timeout <= 0:
         raise UsageError(f"--timeout {ns.timeout:g}: a time limit is a positive number of seconds")
+    if ns.cwd is not None and not os.path.isdir(ns.cwd):
+        raise UsageError(f"--cwd {ns.cwd}: no such folder")
     if ns.jobs > 1 and not ns.each:
         raise UsageError("-j runs rows of --each in parallel; give --each FILE")
     overrides: dict[str, Any] = {name: params.literal(value) for name, value in ns.parameter}
     values = params.read_file(ns.params) if ns.params else {}
     params.check_names({**values, **overrides})
-    return executed.Request(ns.output, values, overrides, ns.each, ns.jobs, ns.timeout, ns.cells)
+    cwd = os.path.abspath(ns.cwd) if ns.cwd is not None else None
+    return executed.Request(ns.output, values, overrides, ns.each, ns.jobs, ns.timeout, ns.cells, cwd)
 
 
 def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Options) -> int | launch.Plan:
@@ -67,7 +71,7 @@ def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Opti
         cache.touch(build)
         cache.remember_script(build, path)
     if request.each is None:
-        job = executed.job(base_nb, made[0], path, request.timeout)
+        job = executed.job(base_nb, made[0], path, request.timeout, request.cwd)
         return launch.plan(env.path, executed.argv(env, job), path)
     executed.run_each(env, activate.variables(str(env.path)), made, base_nb, path, request)
     return 0

@@ -53,6 +53,8 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
                           help="with --output: a parameter of every task (repeatable)")  # fmt: skip
     notebook.add_argument("--params", metavar="FILE", help="with --output: parameters from a JSON or YAML file")
     notebook.add_argument("--timeout", type=float, metavar="SECONDS", help="with --output: limit of each cell")
+    notebook.add_argument("--cwd", metavar="DIR", help="with --output: the kernel's working directory in each "
+                          "task (default: the notebook's folder here, not the snapshot's)")  # fmt: skip
     parser.add_argument("--wait", action="store_true", help="wait for the job; exit 1 naming the failed tasks")
     parser.add_argument("--dry-run", action="store_true", help="print the batch script; build and submit nothing")
     command.add_options(parser)  # --record [DIR], --record-output, --outputs: every task records its run
@@ -98,20 +100,23 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
 def _notebook(ns: argparse.Namespace) -> NotebookJob | None:
     """The executed-notebook options (--output, -p, --params, --timeout), checked; None without --output."""
     if not ns.output:
-        if ns.parameter or ns.params or ns.timeout is not None:
-            raise UsageError("-p, --params and --timeout need --output OUT.ipynb (a kernel executes the notebook)")
+        if ns.parameter or ns.params or ns.timeout is not None or ns.cwd is not None:
+            raise UsageError("-p, --params, --timeout and --cwd need --output OUT.ipynb (a kernel runs the notebook)")
         return None
     if ns.args:
         raise UsageError(f"{ns.script}: a notebook executed by a kernel takes no arguments ({' '.join(ns.args)})",
                          hint="give values as parameters: -p NAME VALUE, or columns of --each FILE")  # fmt: skip
     if ns.timeout is not None and ns.timeout <= 0:
         raise UsageError(f"--timeout {ns.timeout:g}: a time limit is a positive number of seconds")
+    cwd = os.path.abspath(ns.cwd if ns.cwd is not None else os.path.dirname(os.path.abspath(ns.script)))
+    if not os.path.isdir(cwd):
+        raise UsageError(f"--cwd {ns.cwd}: no such folder")
     from reprorun.jupyter import params
 
     params.check_names({name: None for name, _ in ns.parameter})
     if ns.params:
         params.check_names(params.read_file(ns.params))  # a bad file is told now, not in every task
-    return NotebookJob(ns.output, tuple((n, v) for n, v in ns.parameter), ns.params, ns.timeout)
+    return NotebookJob(ns.output, tuple((n, v) for n, v in ns.parameter), ns.params, ns.timeout, cwd)
 
 
 def _sbatch_option(arg: str) -> str:

@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
         timeout=job["timeout"],
         skip_cells_with_tag=SKIP_TAG,
         resources={"metadata": {"path": job["cwd"]}},
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # not its "TCP without encryption" line
+        extra_arguments=["--IPKernelApp.log_level=ERROR", *_imports_beside(job)],  # no "TCP without encryption"
     )
     started = [0.0, -1.0]  # when the running cell started, and its index
 
@@ -124,6 +124,16 @@ def _interrupting(base: Any, timeout_error: Any) -> Any:  # noqa: ANN401 - nbcli
                 await done
 
     return Client
+
+
+def _imports_beside(job: dict[str, Any]) -> list[str]:
+    """A kernel started elsewhere (--cwd; a submitted notebook reads its data where it was) still
+    imports the modules beside the notebook first, as `python SCRIPT` does: for a snapshot, its
+    `--include`d copies."""
+    folder = job.get("folder")
+    if not folder or folder == job["cwd"]:
+        return []
+    return [f"--IPKernelApp.exec_lines=import sys; sys.path.insert(0, {folder!r})"]
 
 
 def _restore_installs(nb: Any, passed: dict[int, tuple[str, list[str]]], nbformat: Any) -> None:  # noqa: ANN401

@@ -42,6 +42,7 @@ class Request:
     jobs: int = 1
     timeout: float | None = None
     cells: str | None = None
+    cwd: str | None = None  # the kernel's working directory; None: the notebook's folder
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def tasks(request: Request, path: str) -> list[Task]:
     return made
 
 
-def job(base: Base, task: Task, path: str, timeout: float | None) -> str:
+def job(base: Base, task: Task, path: str, timeout: float | None, cwd: str | None = None) -> str:
     """Write the executor's job file (it deletes it once read); return its path."""
     injected = params.inject(base.notebook, task.values)
     run = [True if i is None else base.run[i] for i in injected.origin]
@@ -102,7 +103,8 @@ def job(base: Base, task: Task, path: str, timeout: float | None) -> str:
     except OSError as exc:
         raise UsageError(f"--output {task.output}: cannot create its folder: {exc.strerror}") from None
     content = {"notebook": injected.notebook, "run": run, "names": names, "output": task.output,
-               "timeout": timeout, "cwd": os.path.dirname(os.path.abspath(path)), "label": where}  # fmt: skip
+               "timeout": timeout, "cwd": cwd or os.path.dirname(os.path.abspath(path)),
+               "folder": os.path.dirname(os.path.abspath(path)), "label": where}  # fmt: skip
     handle, name = tempfile.mkstemp(prefix="reprorun-notebook-", suffix=".json")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         json.dump(content, out)
@@ -119,7 +121,7 @@ def run_each(env: envs.Env, variables: dict[str, str], made: list[Task], base: B
     """Execute every task, `request.jobs` at a time; raise naming the failed rows, if any."""
 
     def one(task: Task) -> tuple[Task, int, str]:
-        name = job(base, task, path, request.timeout)
+        name = job(base, task, path, request.timeout, request.cwd)
         done = subprocess.run(argv(env, name), env=variables, capture_output=True, text=True,
                               errors="replace", stdin=subprocess.DEVNULL, check=False)  # fmt: skip
         status = "ok" if done.returncode == 0 else f"failed (exit {done.returncode})"

@@ -23,6 +23,7 @@ class NotebookJob:
     parameters: tuple[tuple[str, str], ...] = ()  # -p NAME VALUE, the same in every task
     params: str | None = None  # --params FILE
     timeout: float | None = None
+    cwd: str | None = None  # the kernel's working directory (absolute): the notebook's folder at submission
 
 
 def fixed_options(job: NotebookJob, params_copy: str | None) -> tuple[str, ...]:
@@ -30,6 +31,8 @@ def fixed_options(job: NotebookJob, params_copy: str | None) -> tuple[str, ...]:
     options: list[str] = []
     if job.timeout is not None:
         options += ["--timeout", f"{job.timeout:g}"]
+    if job.cwd:  # not the snapshot's folder: files beside the notebook are read where they are
+        options += ["--cwd", job.cwd]
     if params_copy:
         options += ["--params", params_copy]
     for name, value in job.parameters:
