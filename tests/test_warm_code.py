@@ -1,10 +1,12 @@
 """The in-process launch keeps each script's compiled code (issue 17).
 
 The builtin compile() builds every `ast` node type on its first call, about a third of what a
-warm in-process start cost beyond a bare `python` start. So the first in-process run of a script
-compiles it and saves the code in `used/<build>.code-<path hash>` (one file per script and env),
-and later runs load it, as long as its header names the same Python, path and bytes. These tests
-run the real launch from a venv that meets the in-process conditions (as tests/test_inprocess.py).
+warm in-process start cost beyond a bare `python` start. So the full path (a run that builds or
+checks the env, `sync`, `submit`) compiles the script and saves the code in
+`used/<build>.code-<path hash>` (one file per script and env), and in-process starts load it, as
+long as its header names the same Python, path and bytes. A start writes it only when there is
+none (a script the full path never ran); otherwise a start's one write is its use record. These tests run the real launch from a venv that meets the in-process
+conditions (as tests/test_inprocess.py).
 """
 
 from __future__ import annotations
@@ -41,28 +43,33 @@ def launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return python
 
 
-def _run(launcher: Path, script: Path, mode: str = "auto") -> subprocess.CompletedProcess[str]:
+def _run(launcher: Path, script: Path, mode: str = "auto", warm_path: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "REPRORUN_LAUNCH": mode, "REPRORUN_WARM": "1" if warm_path else "0"}
     return subprocess.run([str(launcher), "-m", "reprorun", "--python", str(launcher), str(script)],
-                          capture_output=True, text=True, check=False, timeout=300,
-                          env={**os.environ, "REPRORUN_LAUNCH": mode})  # fmt: skip
+                          capture_output=True, text=True, check=False, timeout=300, env=env)  # fmt: skip
 
 
 def _code_files(cache_dir: Path) -> list[Path]:
     return sorted((cache_dir / "used").glob("*.code-*"))
 
 
-def test_the_first_in_process_run_keeps_the_code_and_the_next_runs_it(launcher, tmp_path, cache_dir):
+def _tree(cache_dir: Path) -> dict[str, int]:
+    return {str(p.relative_to(cache_dir)): p.stat().st_mtime_ns for p in cache_dir.rglob("*") if p.is_file()}
+
+
+def test_the_full_path_keeps_the_code_and_starts_only_read_it(launcher, tmp_path, cache_dir):
     script = tmp_path / "s.py"
     script.write_text(HEADER + WHERE)
-    assert _run(launcher, script, "exec").returncode == 0  # builds the env
-    assert _code_files(cache_dir) == []  # exec compiles nothing of its own
+    assert _run(launcher, script, "exec").returncode == 0  # builds the env: the full path
+    [kept] = _code_files(cache_dir)
+    before = _tree(cache_dir)
     first = _run(launcher, script)
     assert first.stdout == "-m True\n", first.stderr  # in-process (still `python -m reprorun`)
-    [kept] = _code_files(cache_dir)
-    before = kept.stat().st_mtime_ns
     second = _run(launcher, script)
     assert (second.returncode, second.stdout, second.stderr) == (first.returncode, first.stdout, first.stderr)
-    assert kept.stat().st_mtime_ns == before  # read, not written again
+    after = _tree(cache_dir)
+    changed = [path for path in after if after[path] != before.get(path)]
+    assert [path.split("/")[0] for path in changed] == ["used"] and ".code-" not in changed[0]  # the use record only
     found = warm.find(str(launcher), None, str(script))
     assert found is not None
     root, env, _key, text = found
@@ -79,10 +86,15 @@ def test_an_edited_script_runs_its_new_text(launcher, tmp_path, cache_dir):
     script.write_text(HEADER + "print('one')\n")
     _run(launcher, script, "exec")
     assert _run(launcher, script).stdout == "one\n"
+    [kept] = _code_files(cache_dir)
+    before = kept.read_bytes()
     script.write_text(HEADER + "print('two')\n")  # same block: same env, same warm index entry
+    assert _run(launcher, script).stdout == "two\n"  # compiled, as python does; the kept code is not used
     assert _run(launcher, script).stdout == "two\n"
+    assert kept.read_bytes() == before  # starts do not write it
+    assert _run(launcher, script, warm_path=False).stdout == "two\n"  # the full path keeps the new code
+    assert _code_files(cache_dir) == [kept] and kept.read_bytes() != before  # replaced, not added
     assert _run(launcher, script).stdout == "two\n"
-    assert len(_code_files(cache_dir)) == 1  # one file per script and env: replaced, not added
 
 
 def test_a_damaged_or_foreign_code_file_is_compiled_again(launcher, tmp_path, cache_dir):

@@ -102,7 +102,9 @@ def run(env: str, env_python: str, script: str, args: list[str], source: bytes |
 
     `source` is the script's bytes when the caller has read them already. `code_cache` is (file,
     header): the script's code, marshalled after `header` (which must name the Python, the
-    script's path and these very bytes), is read from that file, or compiled and saved there.
+    script's path and these very bytes), is read from that file, else compiled. The full path
+    writes that file (`warm.record`); a start writes it only when there is none for the script,
+    so that, once a script has run, a start's one write is its use record.
     """
     if source is None:
         source = _read(script)
@@ -145,6 +147,7 @@ def _code(source: bytes, path: str, cache: tuple[str, bytes] | None) -> CodeType
     """
     import marshal
 
+    missing = False
     if cache is not None:
         file, header = cache
         try:
@@ -156,11 +159,13 @@ def _code(source: bytes, path: str, cache: tuple[str, bytes] | None) -> CodeType
                 code = marshal.loads(data[len(header) :])  # noqa: S302
                 if isinstance(code, type(_TRAMPOLINE)):
                     return code
+        except FileNotFoundError:
+            missing = True
         except (OSError, ValueError, EOFError, TypeError):
             pass
     code = compile(source, path, "exec", dont_inherit=True)
-    if cache is not None:
-        try:  # noqa: SIM105 - contextlib is not loaded at start-up
+    if cache is not None and missing:  # the first start of a script the full path never ran (its
+        try:  # noqa: SIM105 - folder's block shared an index entry); else only the full path writes
             write_atomic(cache[0], cache[1] + marshal.dumps(code), durable=False)
         except OSError:
             pass  # only the next start's speed depends on it

@@ -90,7 +90,10 @@ def code_cache(root: str, env: str, script: str, data: bytes) -> tuple[str, byte
     must start that file: the Python, the script's absolute path and its bytes, hashed.
 
     One file per script and env, `used/<build>.code-<path hash>`: `cache prune` removes it with
-    the env, and an edited script replaces it (inprocess.run compiles and saves again).
+    the env. The full path writes it (`record`; `submit` too, for the snapshot its tasks run); a
+    start writes it only when it is missing, so that a start of a script that has run writes one
+    file, its use record (a thousand array tasks land on a node at once). An edited script is
+    compiled at each start, as `python` does, until the next full-path run keeps its code.
     """
     path = os.path.abspath(script)
     name = sha256(path.encode("utf-8", "surrogatepass")).hexdigest()[:20]
@@ -263,9 +266,36 @@ def record(root: os.PathLike[str] | str, text: str, script: str, python_request:
     info = os.stat(interpreter)
     content = f"{key}\n{interpreter}\n{info.st_size}\n{info.st_mtime_ns}\n"
     try:
-        if layout.read_lines(path) == content.splitlines():
-            return
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        layout.write_atomic(path, content, durable=False)
+        if layout.read_lines(path) != content.splitlines():
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            layout.write_atomic(path, content, durable=False)
     except OSError:
         pass  # only the next start's speed depends on it
+    _write_code(os.fspath(root), key, script)
+
+
+def _write_code(root: str, key: str, script: str) -> None:
+    """Compile the script and keep its code where the in-process start reads it, when that start
+    will apply (the env's Python is the one running reprorun) and the kept code is not current."""
+    build = layout.published(root, key)
+    if build is None:
+        return
+    env = layout.env_dir(root, build)
+    if os.path.realpath(layout.env_python(env)) != own_executable():
+        return  # such a start execs the env's Python, which compiles the script itself
+    try:
+        with open(script, "rb") as handle:
+            data = handle.read()
+        file, header = code_cache(root, env, script, data)
+        try:
+            with open(file, "rb") as handle:
+                if handle.read(len(header)) == header:
+                    return
+        except FileNotFoundError:
+            pass
+        import marshal
+
+        code = compile(data, os.path.abspath(script), "exec", dont_inherit=True)
+        layout.write_atomic(file, header + marshal.dumps(code), durable=False)
+    except (OSError, SyntaxError, ValueError):
+        pass  # only the next start's speed depends on it; a script that does not compile fails when run
