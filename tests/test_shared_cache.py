@@ -14,7 +14,6 @@ import subprocess
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -57,33 +56,44 @@ def _build(shared: Shared, env: dict[str, str]) -> tuple[Path, str]:
 
 @pytest.mark.parametrize("lock_mode", ["flock", "mkdir"])
 def test_readers_jobs_survive_the_owners_prune_loop(shared: Shared, lock_mode: str) -> None:
+    # Every job has started (and holds the env) before the loop begins, and the loop runs until the
+    # last job has ended: a job that started after a prune had removed the unused env would fail
+    # rightly (a reader cannot build), so the test leaves no such gap to chance.
     env = {**shared.extra, "REPRORUN_LOCK": lock_mode}  # type: ignore[attr-defined]
-    script, build = _build(shared, env)
+    script = shared.script("waiting.py", WAITING_JOB)
+    built = shared.run("--python", shared.python, "sync", script, user=False, env=env)
+    assert built.returncode == 0, built.stderr
+    build = Path(built.stdout.strip()).name
+    jobs = [subprocess.Popen(shared.popen_argv("--python", shared.python, script, user=True),
+                             env=shared.environ(env), cwd=shared.root, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(JOBS)]  # fmt: skip
     stop = threading.Event()
-    prunes = []
+    prunes: list[subprocess.CompletedProcess[str]] = []
 
     def prune_loop() -> None:
         while not stop.is_set():
-            done = shared.run("cache", "prune", "--older-than", "0s", user=False, env=env, timeout=120)
-            prunes.append(done)
+            prunes.append(shared.run("cache", "prune", "--older-than", "0s", user=False, env=env, timeout=120))
 
     pruner = threading.Thread(target=prune_loop)
-    pruner.start()
     try:
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            jobs = list(pool.map(lambda _: shared.run("--python", shared.python, script, user=True, env=env,
-                                                      timeout=300), range(JOBS)))  # fmt: skip
+        deadline = time.monotonic() + 180
+        while len(list(shared.home.glob("started.*"))) < len(jobs):
+            assert time.monotonic() < deadline, [job.poll() for job in jobs]
+            assert all(job.poll() is None for job in jobs), [job.communicate() for job in jobs]
+            time.sleep(0.1)
+        pruner.start()
+        while len(prunes) < 3:  # the owner prunes everything unused while the jobs wait ...
+            time.sleep(0.1)
     finally:
+        (shared.home / "go").touch()  # ... and while they import their package and end
+        outcomes = [job.communicate(timeout=240) for job in jobs]
         stop.set()
-        pruner.join()
-    for job in jobs:
-        assert job.returncode == 0 and job.stdout == "ok\n", (job.returncode, job.stdout, job.stderr)
-        assert "error" not in job.stderr, job.stderr
-    assert prunes and all(p.returncode == 0 for p in prunes), [p.stderr for p in prunes if p.returncode]
-    # The reader could not write the cache, so nothing it did built anything: the one env is root's.
-    assert (shared.cache / "envs" / build).is_dir() or any(
-        build in p.stderr for p in prunes
-    ), "the env went, but no prune says it removed it"
+        if pruner.is_alive():
+            pruner.join()
+    for job, (out, err) in zip(jobs, outcomes, strict=True):
+        assert job.returncode == 0 and out == "ok\n", (job.returncode, out, err)
+        assert "error" not in err, err
+    assert all(p.returncode == 0 for p in prunes), [p.stderr for p in prunes if p.returncode]
     # Once the jobs are over, the env is free: a prune removes it (so the loop above could have).
     final = shared.run("cache", "prune", "--older-than", "0s", user=False, env=env)
     assert final.returncode == 0, final.stderr

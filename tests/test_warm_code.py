@@ -5,8 +5,9 @@ warm in-process start cost beyond a bare `python` start. So the full path (a run
 checks the env, `sync`, `submit`) compiles the script and saves the code in
 `used/<build>.code-<path hash>` (one file per script and env), and in-process starts load it, as
 long as its header names the same Python, path and bytes. A start writes it only when there is
-none (a script the full path never ran); otherwise a start's one write is its use record. These tests run the real launch from a venv that meets the in-process
-conditions (as tests/test_inprocess.py).
+none (a script the full path never ran); otherwise a start's one write is its use record. These
+tests run the real launch from a venv that meets the in-process conditions (as
+tests/test_inprocess.py).
 """
 
 from __future__ import annotations
