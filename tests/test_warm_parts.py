@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reprorun import config
-from reprorun.launch import warm
+from reprorun.launch import remember, warm
 
 # --- which command lines the warm path takes ---------------------------------------------------------
 
@@ -91,11 +91,11 @@ def test_fingerprint_depends_on_what_decides_the_env(tmp_path: Path, monkeypatch
 
 
 def test_eligible_only_without_package_source_options() -> None:
-    assert warm.eligible(argparse.Namespace(index_url=None, extra_index_url=[], find_links=[], no_index=False))
-    assert not warm.eligible(argparse.Namespace(index_url="https://i", extra_index_url=[]))
-    assert not warm.eligible(argparse.Namespace(find_links=["/w"]))
-    assert not warm.eligible(argparse.Namespace(no_index=True))
-    assert warm.eligible(object())
+    assert remember.eligible(argparse.Namespace(index_url=None, extra_index_url=[], find_links=[], no_index=False))
+    assert not remember.eligible(argparse.Namespace(index_url="https://i", extra_index_url=[]))
+    assert not remember.eligible(argparse.Namespace(find_links=["/w"]))
+    assert not remember.eligible(argparse.Namespace(no_index=True))
+    assert remember.eligible(object())
 
 
 # --- the cache root from the configuration: the full path's, or give up -----------------------------

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from reprorun.commands import Prepared, infer_from, load, prepare
 from reprorun.envs import build, locks
 from reprorun.errors import BuildError, UsageError
-from reprorun.launch import execute, warm
+from reprorun.launch import execute, remember
 from reprorun.options import Options
 from reprorun.records.command import folder_for
 from reprorun.script.installlines import tell_install_lines
@@ -48,10 +48,10 @@ def run_script(path: str, args: list[str], ns: argparse.Namespace, options: Opti
     stdin_copy = None
     if script.is_stdin:
         stdin_copy = execute.keep_stdin_source(cache.stdin, script.data)
-    elif warm.eligible(ns) and not path.endswith(".ipynb") and not told:
+    elif remember.eligible(ns) and not path.endswith(".ipynb") and not told:
         # Recorded runs start warm too (records/fast.py); a script whose install lines call for a
         # block takes this path each time, to say so.
-        warm.record(cache.path, script.text, path, options.python, env.key, found.spec.interpreter.executable)
+        remember.record(cache.path, script.text, path, options.python, env.key, found.spec.interpreter.executable)
     if path.endswith(".ipynb"):
         argv = _notebook_argv(env, script, path, args, ns.cells)
     elif ns.cells:

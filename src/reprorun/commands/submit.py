@@ -141,7 +141,7 @@ def _source_options(ns: argparse.Namespace) -> tuple[str, ...]:
 def _prepare_tasks(job: Job) -> None:
     """What lets every task start warm: the env marked used, and the warm index entry of the snapshot."""
     from reprorun.envs import inventory, locks
-    from reprorun.launch import warm
+    from reprorun.launch import remember
 
     assert job.env is not None
     build = job.env.path.name
@@ -159,7 +159,7 @@ def _prepare_tasks(job: Job) -> None:
         inventory.reserve(job.cache, kernel)
     if job.warm:
         python = job.spec.interpreter.executable
-        warm.record(job.cache.path, job.script_text, str(job.snapshot.script), python, job.env.key, python)
+        remember.record(job.cache.path, job.script_text, str(job.snapshot.script), python, job.env.key, python)
 
 
 def _wait(job_id: str) -> int:

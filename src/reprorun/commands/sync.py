@@ -7,7 +7,7 @@ import sys
 
 from reprorun.commands import prepare
 from reprorun.errors import ReprorunError
-from reprorun.launch import warm
+from reprorun.launch import remember
 from reprorun.options import Options
 
 
@@ -34,8 +34,8 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
         script, spec, env, cache = found.script, found.spec, found.env, found.cache
         cache.touch(env.path.name)
         cache.remember_script(env.path.name, path)
-        if not script.is_stdin and warm.eligible(ns):
-            warm.record(cache.path, script.text, path, options.python, env.key, spec.interpreter.executable)
+        if not script.is_stdin and remember.eligible(ns):
+            remember.record(cache.path, script.text, path, options.python, env.key, spec.interpreter.executable)
         sys.stdout.write(f"{env.path}\n")
         sys.stdout.flush()
     return status

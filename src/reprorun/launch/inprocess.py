@@ -103,7 +103,7 @@ def run(env: str, env_python: str, script: str, args: list[str], source: bytes |
     `source` is the script's bytes when the caller has read them already. `code_cache` is (file,
     header): the script's code, marshalled after `header` (which must name the Python, the
     script's path and these very bytes), is read from that file, else compiled. The full path
-    writes that file (`warm.record`); a start writes it only when there is none for the script,
+    writes that file (`remember.record`); a start writes it only when there is none for the script,
     so that, once a script has run, a start's one write is its use record.
     """
     if source is None:
