@@ -162,7 +162,8 @@ def test_prune_sweeps_stale_files(rr, tmp_path, cache_dir):
     assert rr("cache", "prune").returncode == 0
     assert sorted(p.name for p in (cache_dir / "keys").iterdir()) == [build[:20]]
     assert {p.name for p in (cache_dir / "locks").iterdir()} <= {f"{build[:20]}.lock", f"{build}.use"}
-    assert sorted(p.name for p in (cache_dir / "used").iterdir()) == [build, f"{build}.scripts"]
+    kept = sorted(p.name for p in (cache_dir / "used").iterdir() if not p.name.startswith(f"{build}.code-"))
+    assert kept == [build, f"{build}.scripts"]  # the stale marker went; the env's own files stay (its kept code too)
     assert list((cache_dir / "index").iterdir()) == index  # still valid
     import shutil
 

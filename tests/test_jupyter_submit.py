@@ -103,6 +103,7 @@ def test_submit_each_executes_the_notebook_in_every_task(slurm, nb_run, tmp_path
     assert four[2]["metadata"]["tags"] == ["injected-parameters"]
     assert text(four[3]) == "four 12 7 1.0\n"
     assert text(read(tmp_path / "out" / "six.ipynb")["cells"][3]) == "six 4 7 1.0\n"
+    assert (tmp_path / "out" / "three.ipynb").is_file(), proc.stderr  # saved, failed or not (the log is named)
     (error,) = outputs(read(tmp_path / "out" / "three.ipynb")["cells"][3], "error")
     assert error["ename"] == "ZeroDivisionError"
 

@@ -45,8 +45,8 @@ def _write_code(root: str, key: str, script: str) -> None:
     """Compile the script and keep its code where the in-process start reads it, when that start
     will apply (the env's Python is the one running reprorun) and the kept code is not current."""
     build = layout.published(root, key)
-    if build is None:
-        return
+    if build is None or script.endswith(".ipynb"):
+        return  # a notebook is run by the runner or a kernel, never by the in-process launch
     env = layout.env_dir(root, build)
     if os.path.realpath(layout.env_python(env)) != own_executable():
         return  # such a start execs the env's Python, which compiles the script itself
