@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from workdir import SetupError, Work, resolve_python
+from workdir import SetupError, Work, read_text, resolve_python
 
 STAMP = "reprorun-bench-installs-1"
 
@@ -67,7 +67,7 @@ def _venv_pip_310(work: Work, copy: str, log: Callable[[str], None]) -> Install 
     python = resolve_python("3.10")
     wheelhouse = os.path.join(work.root, "wheelhouse-deps-310")
     stamp = os.path.join(wheelhouse, ".stamp")
-    if _read(stamp) != STAMP + _read(os.path.join(copy, "pyproject.toml")):
+    if read_text(stamp) != STAMP + read_text(os.path.join(copy, "pyproject.toml")):
         log(f"downloading reprorun's dependencies for Python 3.10 once (online): {wheelhouse}")
         tools = os.path.join(work.root, "tools-310")
         if not os.path.exists(os.path.join(tools, "bin", "pip")):
@@ -78,7 +78,7 @@ def _venv_pip_310(work: Work, copy: str, log: Callable[[str], None]) -> Install 
             if name.startswith("reprorun"):
                 os.remove(os.path.join(wheelhouse, name))
         with open(stamp, "w", encoding="utf-8") as handle:
-            handle.write(STAMP + (_read(os.path.join(copy, "pyproject.toml")) or ""))
+            handle.write(STAMP + (read_text(os.path.join(copy, "pyproject.toml")) or ""))
     return _venv_pip(work, copy, python, [wheelhouse, work.wheelhouse], "venv+pip 3.10")
 
 
@@ -111,14 +111,6 @@ def _uv_tool(work: Work, copy: str, log: Callable[[str], None]) -> Install | Non
 
 def _version(python: str) -> str:
     return _run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).stdout.strip()
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError:
-        return None
 
 
 def _run(argv: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

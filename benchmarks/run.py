@@ -27,7 +27,7 @@ import disk
 import installs
 import warm_installs
 from timing import Case, Result, measure, relate, table, target
-from workdir import REPO, SetupError, Work, prepare, resolve_python
+from workdir import REPO, SetupError, Work, prepare, probe_launch, resolve_python
 
 
 def _block(*deps: str) -> str:
@@ -219,8 +219,8 @@ def _warm(
     if first.returncode != 0:
         raise SystemExit(f"reprorun could not build the {name} env:\n{first.stderr[-2000:]}")
     launch = {
-        "default": _probe([*reprorun, probe], env),
-        "exec": _probe([*reprorun, probe], {**env, "REPRORUN_LAUNCH": "exec"}),
+        "default": probe_launch([*reprorun, probe], env),
+        "exec": probe_launch([*reprorun, probe], {**env, "REPRORUN_LAUNCH": "exec"}),
     }
     env_python = str(launch["default"]["executable"])
     own = os.path.realpath(os.path.join(work.reprorun_venv, "bin", "python"))
@@ -260,17 +260,6 @@ def _warm(
             relate(r, "uv", uv)
     where = f"no --python: reprorun picks {version}, median of {runs}" if choose else f"median of {runs}"
     return f"warm start, {name} script ({where})", results, launch
-
-
-def _probe(argv: list[str], env: dict[str, str]) -> dict[str, object]:
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
-    info: dict[str, object] = json.loads(done.stdout)
-    cmdline = info["cmdline"]
-    # After an exec the process is `ENV/bin/python SCRIPT`; in-process it is still `... reprorun ...`.
-    assert isinstance(cmdline, list)
-    info["launch"] = "in-process" if any(os.path.basename(c) == "reprorun" for c in cmdline) else "exec"
-    info["stderr"] = done.stderr
-    return info
 
 
 def _unchanged(folder: str, message: str) -> Callable[[], str | None]:

@@ -9,14 +9,12 @@ Before timing, a probe script with the same block says which launch each option 
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 from collections.abc import Callable
 
 from installs import Install
 from timing import Case, Result, measure, relate, target
-from workdir import Work
+from workdir import Work, probe_launch
 
 Log = Callable[[str], None]
 
@@ -48,7 +46,7 @@ def section(
                                check=False)  # fmt: skip
         if first.returncode != 0:
             raise SystemExit(f"{install.name}: reprorun {' '.join(options)} failed:\n{first.stderr[-2000:]}")
-        seen[label] = _probe([install.reprorun, *options, probe], env)
+        seen[label] = probe_launch([install.reprorun, *options, probe], env)
     python = str(seen["--python PATH"]["executable"])  # type: ignore[index]
     default_python = str(seen["no options"]["executable"])  # type: ignore[index]
     cases = [Case("python (the env's bin/python)", [python, script], env, quiet=True)]
@@ -92,16 +90,6 @@ def targets(title: str, results: list[Result]) -> list[dict[str, object]]:
             if "uv" in r.ratios:
                 found.append(target(f"{where} <= 0.75x uv run", r, "uv", 0.75))
     return found
-
-
-def _probe(argv: list[str], env: dict[str, str]) -> dict[str, object]:
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
-    info: dict[str, object] = json.loads(done.stdout)
-    cmdline = info["cmdline"]
-    assert isinstance(cmdline, list)
-    # After an exec the process is `ENV/bin/python SCRIPT`; in-process it is still `... reprorun ...`.
-    info["launch"] = "in-process" if any(os.path.basename(c) == "reprorun" for c in cmdline) else "exec"
-    return info
 
 
 def _version(python: str) -> str:

@@ -13,6 +13,7 @@ Layout under benchmarks/.work/ (gitignored):
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -130,7 +131,7 @@ def prepare(python: str, *, log: Callable[[str], None]) -> Work:
     copy = _copy_repo()
     stamp = os.path.join(wheelhouse, ".stamp")
     wanted = f"{STAMP}\n" + "\n".join(PACKAGES) + "\n"
-    if _read(stamp) != wanted:
+    if read_text(stamp) != wanted:
         log(f"downloading the wheelhouse once (online): {wheelhouse}")
         os.makedirs(wheelhouse, exist_ok=True)
         _run([*tools_pip, "download", "--dest", wheelhouse, "--only-binary", ":all:", *PACKAGES])
@@ -184,7 +185,8 @@ def _fresh_venv(python: str, path: str) -> None:
     _run([python, "-m", "venv", "--without-pip", path])
 
 
-def _read(path: str) -> str | None:
+def read_text(path: str) -> str | None:
+    """A file's text, or None if it cannot be read."""
     try:
         with open(path, encoding="utf-8") as handle:
             return handle.read()
@@ -198,3 +200,15 @@ def _run(argv: list[str], env: dict[str, str] | None = None, check: bool = True)
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
         raise SetupError(f"failed ({result.returncode}): {' '.join(argv)}\n{tail}")
     return result
+
+
+def probe_launch(argv: list[str], env: dict[str, str]) -> dict[str, object]:
+    """Run a probe script through reprorun: what it printed (JSON), how it was launched, its stderr."""
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+    info: dict[str, object] = json.loads(done.stdout)
+    cmdline = info["cmdline"]
+    assert isinstance(cmdline, list)
+    # After an exec the process is `ENV/bin/python SCRIPT`; in-process it is still `... reprorun ...`.
+    info["launch"] = "in-process" if any(os.path.basename(c) == "reprorun" for c in cmdline) else "exec"
+    info["stderr"] = done.stderr
+    return info

@@ -77,6 +77,17 @@ class Shared:
             shutil.copy2(uv, self.bin / "uv")
         self.home.mkdir(mode=0o777)
         self.home.chmod(0o777)
+        self.extra: dict[str, str] = {}  # the offline package sources of offer_wheels()
+
+    def offer_wheels(self, wheelhouse: Path) -> None:
+        """A copy of the wheelhouse and a uv cache both users may use, named in `extra`."""
+        wheels = self.root / "wheels"
+        shutil.copytree(wheelhouse, wheels)
+        os.chmod(wheels, 0o755)
+        uv_cache = self.root / "uv-cache"
+        uv_cache.mkdir(mode=0o777)
+        uv_cache.chmod(0o777)
+        self.extra = {"PIP_FIND_LINKS": str(wheels), "UV_FIND_LINKS": str(wheels), "UV_CACHE_DIR": str(uv_cache)}
 
     def argv(self, *args: str | os.PathLike[str]) -> list[str]:
         """The command line of `reprorun ARGS` from the shared copy."""

@@ -45,18 +45,12 @@ def assert_clear_cache_error(result, cache: Path) -> None:
 @pytest.fixture
 def shared(wheelhouse: Path):
     with shared_folder() as folder:
-        wheels = folder.root / "wheels"
-        shutil.copytree(wheelhouse, wheels)
-        os.chmod(wheels, 0o755)
-        folder.wheels = wheels  # type: ignore[attr-defined]
-        (folder.root / "uv-cache").mkdir(mode=0o777)
-        (folder.root / "uv-cache").chmod(0o777)
+        folder.offer_wheels(wheelhouse)
         yield folder
 
 
 def _env(shared: Shared) -> dict[str, str]:
-    wheels = str(shared.wheels)  # type: ignore[attr-defined]
-    return {"PIP_FIND_LINKS": wheels, "UV_FIND_LINKS": wheels, "UV_CACHE_DIR": str(shared.root / "uv-cache")}
+    return dict(shared.extra)
 
 
 @pytest.mark.parametrize("installer", ["pip", "uv"])
@@ -119,13 +113,19 @@ def _bulky_wheel(folder: Path) -> None:
     build_wheel(Spec("bulky", "1.0", "bulky", requires=("alpha",), extra_files=files), folder)
 
 
-def test_a_disk_that_fills_at_any_step_of_a_pip_build(tmp_path: Path, wheelhouse: Path, run_reprorun) -> None:
+def _bulky_setup(tmp_path: Path, wheelhouse: Path) -> tuple[Path, Path, Path]:
+    """Wheels with the bulky one; a script needing alpha (a first, small build) and one needing bulky."""
     wheels = tmp_path / "wheels"
     shutil.copytree(wheelhouse, wheels)
     _bulky_wheel(wheels)
     warm, script = tmp_path / "warm.py", tmp_path / "bulky.py"
     warm.write_text(SCRIPT.format(req="alpha"))
     script.write_text(SCRIPT.format(req="bulky"))
+    return wheels, warm, script
+
+
+def test_a_disk_that_fills_at_any_step_of_a_pip_build(tmp_path: Path, wheelhouse: Path, run_reprorun) -> None:
+    wheels, warm, script = _bulky_setup(tmp_path, wheelhouse)
     steps: set[str] = set()
     with tmpfs("48m") as disk:
         cache = disk / "cache"
@@ -159,12 +159,7 @@ def test_a_disk_that_fills_at_any_step_of_a_uv_build(tmp_path: Path, wheelhouse:
     # every file into the env on the small disk instead of hard-linking it. A coarse scan of the
     # space left, then a bisection down to a page between the last failure and the first success:
     # there the build fails at its last write, after uv (the publication).
-    wheels = tmp_path / "wheels"
-    shutil.copytree(wheelhouse, wheels)
-    _bulky_wheel(wheels)
-    warm, script = tmp_path / "warm.py", tmp_path / "bulky.py"
-    warm.write_text(SCRIPT.format(req="alpha"))
-    script.write_text(SCRIPT.format(req="bulky"))
+    wheels, warm, script = _bulky_setup(tmp_path, wheelhouse)
     steps: list[str] = []
     with tmpfs("48m") as disk:
         cache = disk / "cache"

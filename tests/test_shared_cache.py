@@ -37,13 +37,7 @@ JOBS = 8
 @pytest.fixture
 def shared(wheelhouse: Path):
     with shared_folder() as folder:
-        wheels = folder.root / "wheels"
-        shutil.copytree(wheelhouse, wheels)
-        os.chmod(wheels, 0o755)
-        (folder.root / "uv-cache").mkdir(mode=0o777)
-        (folder.root / "uv-cache").chmod(0o777)
-        folder.extra = {"PIP_FIND_LINKS": str(wheels), "UV_FIND_LINKS": str(wheels),  # type: ignore[attr-defined]
-                        "UV_CACHE_DIR": str(folder.root / "uv-cache")}  # fmt: skip
+        folder.offer_wheels(wheelhouse)
         yield folder
 
 
@@ -59,14 +53,12 @@ def test_readers_jobs_survive_the_owners_prune_loop(shared: Shared, lock_mode: s
     # Every job has started (and holds the env) before the loop begins, and the loop runs until the
     # last job has ended: a job that started after a prune had removed the unused env would fail
     # rightly (a reader cannot build), so the test leaves no such gap to chance.
-    env = {**shared.extra, "REPRORUN_LOCK": lock_mode}  # type: ignore[attr-defined]
+    env = {**shared.extra, "REPRORUN_LOCK": lock_mode}
     script = shared.script("waiting.py", WAITING_JOB)
     built = shared.run("--python", shared.python, "sync", script, user=False, env=env)
     assert built.returncode == 0, built.stderr
     build = Path(built.stdout.strip()).name
-    jobs = [subprocess.Popen(shared.popen_argv("--python", shared.python, script, user=True),
-                             env=shared.environ(env), cwd=shared.root, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for _ in range(JOBS)]  # fmt: skip
+    jobs = _waiting_jobs(shared, script, env, JOBS)
     stop = threading.Event()
     prunes: list[subprocess.CompletedProcess[str]] = []
 
@@ -76,11 +68,7 @@ def test_readers_jobs_survive_the_owners_prune_loop(shared: Shared, lock_mode: s
 
     pruner = threading.Thread(target=prune_loop)
     try:
-        deadline = time.monotonic() + 180
-        while len(list(shared.home.glob("started.*"))) < len(jobs):
-            assert time.monotonic() < deadline, [job.poll() for job in jobs]
-            assert all(job.poll() is None for job in jobs), [job.communicate() for job in jobs]
-            time.sleep(0.1)
+        _wait_until_started(shared, jobs)
         pruner.start()
         while len(prunes) < 3:  # the owner prunes everything unused while the jobs wait ...
             time.sleep(0.1)
@@ -103,7 +91,7 @@ def test_readers_jobs_survive_the_owners_prune_loop(shared: Shared, lock_mode: s
 
 @pytest.mark.parametrize("lock_mode", ["flock", "mkdir"])
 def test_a_readers_use_counts_toward_last_use(shared: Shared, lock_mode: str) -> None:
-    env = {**shared.extra, "REPRORUN_LOCK": lock_mode}  # type: ignore[attr-defined]
+    env = {**shared.extra, "REPRORUN_LOCK": lock_mode}
     script, build = _build(shared, env)
     forty_days_ago = time.time() - 40 * 86400
     os.utime(shared.cache / "used" / build, (forty_days_ago, forty_days_ago))
@@ -126,7 +114,7 @@ def test_a_readers_use_counts_toward_last_use(shared: Shared, lock_mode: str) ->
 
 
 def test_readers_folder_is_sticky_and_hostile_files_there_are_harmless(shared: Shared) -> None:
-    env = {**shared.extra, "REPRORUN_LOCK": "mkdir"}  # type: ignore[attr-defined]
+    env = {**shared.extra, "REPRORUN_LOCK": "mkdir"}
     _script, build = _build(shared, env)
     readers = shared.cache / "readers"
     assert readers.stat().st_mode & 0o7777 == 0o1777
@@ -162,6 +150,22 @@ print("ok" if os.path.isfile(os.path.join(sys.prefix, "reprorun-complete")) else
 """
 
 
+def _waiting_jobs(shared: Shared, script: Path, env: dict[str, str], count: int) -> list[subprocess.Popen[str]]:
+    """`count` runs of WAITING_JOB as the reader: each says it started, then waits for `go`."""
+    return [subprocess.Popen(shared.popen_argv("--python", shared.python, script, user=True),
+                             env=shared.environ(env), cwd=shared.root, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(count)]  # fmt: skip
+
+
+def _wait_until_started(shared: Shared, jobs: list[subprocess.Popen[str]]) -> None:
+    """Until every job holds its env and waits (each has written its `started.PID`)."""
+    deadline = time.monotonic() + 180
+    while len(list(shared.home.glob("started.*"))) < len(jobs):
+        assert time.monotonic() < deadline, [job.poll() for job in jobs]
+        assert all(job.poll() is None for job in jobs), [job.communicate() for job in jobs]
+        time.sleep(0.1)
+
+
 @pytest.mark.parametrize("lock_file", ["missing", "owner-only"])
 @pytest.mark.parametrize("lock_mode", ["flock", "mkdir"])
 def test_a_reader_is_protected_also_without_a_lock_file_it_can_open(shared: Shared, lock_mode: str,
@@ -169,7 +173,7 @@ def test_a_reader_is_protected_also_without_a_lock_file_it_can_open(shared: Shar
     # The owner's build leaves locks/<build>.use (mode 0644) for readers' shared flocks. A cache
     # copied without locks/, an owner's umask of 077, or a sweep by hand leave none a reader can
     # open: its run then leaves a use marker in readers/, which prune honours in both lock modes.
-    env = {**shared.extra, "REPRORUN_LOCK": lock_mode}  # type: ignore[attr-defined]
+    env = {**shared.extra, "REPRORUN_LOCK": lock_mode}
     script = shared.script("waiting.py", WAITING_JOB)
     built = shared.run("--python", shared.python, "sync", script, user=False, env=env)
     assert built.returncode == 0, built.stderr
@@ -180,15 +184,9 @@ def test_a_reader_is_protected_also_without_a_lock_file_it_can_open(shared: Shar
     else:
         lock.touch()
         lock.chmod(0o600)
-    jobs = [subprocess.Popen(shared.popen_argv("--python", shared.python, script, user=True),
-                             env=shared.environ(env), cwd=shared.root, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for _ in range(3)]  # fmt: skip
+    jobs = _waiting_jobs(shared, script, env, 3)
     try:
-        deadline = time.monotonic() + 180
-        while len(list(shared.home.glob("started.*"))) < len(jobs):
-            assert time.monotonic() < deadline, [job.poll() for job in jobs]
-            assert all(job.poll() is None for job in jobs), [job.communicate() for job in jobs]
-            time.sleep(0.1)
+        _wait_until_started(shared, jobs)
         for _ in range(3):  # the owner prunes everything unused, while the readers' jobs wait
             pruned = shared.run("cache", "prune", "--older-than", "0s", user=False, env=env, timeout=120)
             assert pruned.returncode == 0, pruned.stderr
@@ -212,7 +210,7 @@ def test_another_users_unreadable_pyenv_is_passed_over(shared: Shared, tmp_path:
         (private / "versions" / "3.99.0" / "bin").mkdir(parents=True)
         private.chmod(0o700)
         script = shared.script("plain.py", "# /// script\n# dependencies = []\n# ///\nprint('ok')\n")
-        own = {**shared.extra, "PYENV_ROOT": str(private), "REPRORUN_CACHE_DIR": str(shared.home / "own")}  # type: ignore[attr-defined]
+        own = {**shared.extra, "PYENV_ROOT": str(private), "REPRORUN_CACHE_DIR": str(shared.home / "own")}
         done = shared.run(script, user=True, env=own)
         assert (done.returncode, done.stdout) == (0, "ok\n"), done.stderr
     finally:
