@@ -260,7 +260,8 @@ def test_probe_is_identical_both_ways(launch, tmp_path, name):
 def test_a_signal_from_outside_reaches_the_script(launcher, tmp_path):
     path = probe(tmp_path, """\
         import signal, sys, time
-        signal.signal(signal.SIGTERM, lambda *a: (print("got SIGTERM", flush=True), sys.exit(3)))
+        import os  # the handler writes past sys.stdout: the signal may come while "ready" is being flushed
+        signal.signal(signal.SIGTERM, lambda *a: (os.write(1, b"got SIGTERM\\n"), sys.exit(3)))
         print("ready", flush=True)
         time.sleep(60)
     """)

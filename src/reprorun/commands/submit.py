@@ -10,6 +10,7 @@ script beside it whose tasks run `reprorun --offline` on the snapshot; submit it
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -150,6 +151,7 @@ def _prepare_tasks(job: Job) -> None:
     job.cache.touch(build)
     job.cache.remember_script(build, str(job.snapshot.script))
     inventory.reserve(job.cache, build)  # queued tasks hold nothing yet: keep `cache prune` off it
+    _compile_once(job.env.path)
     if job.kernel_env is not None:  # and the kernel env the executed notebooks run in
         kernel = job.kernel_env.path.name
         if not locks.hold_and_verify(str(job.cache.path), kernel):
@@ -157,9 +159,26 @@ def _prepare_tasks(job: Job) -> None:
         job.cache.touch(kernel)
         job.cache.remember_script(kernel, str(job.snapshot.script))
         inventory.reserve(job.cache, kernel)
+        _compile_once(job.kernel_env.path)
     if job.warm:
         python = job.spec.interpreter.executable
         remember.record(job.cache.path, job.script_text, str(job.snapshot.script), python, job.env.key, python)
+
+
+def _compile_once(env: Path) -> None:
+    """Bytecode for an env uv built (uv writes none; pip builds have it), once: else the first
+    import of each task writes `__pycache__` into the shared env, an array's tasks all at once."""
+    done = env / "reprorun-bytecode"
+    try:
+        info = json.loads((env / "reprorun-complete").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if not isinstance(info, dict) or info.get("installer") != "uv" or done.exists():
+        return
+    from reprorun.envs.installers.pip import compile_env
+
+    compile_env(env)
+    done.touch()
 
 
 def _wait(job_id: str) -> int:
