@@ -65,15 +65,7 @@ class Cache:
 
     def prepare(self) -> None:
         """Create the root and its folders, tagged so backup tools skip it."""
-        for name in layout.FOLDERS:
-            (self.path / name).mkdir(parents=True, exist_ok=True)
-        readers = self.path / layout.READERS
-        if not readers.is_dir():  # sticky and world-writable, like /tmp: see docs/cache.md, "Sharing"
-            readers.mkdir(exist_ok=True)
-            os.chmod(readers, 0o1777)  # noqa: S103 - sticky: each user may remove only their own files
-        tag = self.path / layout.TAG_NAME
-        if not tag.exists():
-            layout.write_atomic(str(tag), layout.TAG)
+        layout.prepare_root(str(self.path))
 
     def lookup(self, key: str) -> Path | None:
         """The published, complete and intact env of a key, or None (then a build repairs it)."""
@@ -133,14 +125,7 @@ class Cache:
 
     def remember_script(self, build: str, script: str) -> None:
         """Note which script used an env (for `cache list`); cheap, append-only, best effort."""
-        if script == "-":
-            return
-        line = os.path.abspath(script) + "\n"
-        listing = layout.scripts_file(str(self.path), build)
-        with contextlib.suppress(OSError), open(listing, "a+", encoding="utf-8") as handle:
-            handle.seek(0)
-            if line not in handle.read().splitlines(keepends=True):
-                handle.write(line)
+        layout.remember_script(str(self.path), build, script)
 
 
 def intact(env: Path) -> bool:

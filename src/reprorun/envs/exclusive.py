@@ -10,7 +10,6 @@ seconds (any host), and then any taker breaks it. See docs/cache.md, "Locking pr
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import secrets
 import shutil
@@ -19,6 +18,9 @@ import time
 
 from reprorun.envs import locks
 from reprorun.envs.liveness import alive, host, process_start, server_now
+from reprorun.envs.locks import flock_exclusive  # the flock itself: stdlib-only, shared with the lean build
+
+__all__ = ["Lock", "break_if_stale", "flock_exclusive", "stale_seconds", "write_owner"]
 
 
 class Lock:
@@ -72,27 +74,6 @@ class Lock:
             write_owner(folder)
             self._stop = _heartbeat(os.path.join(folder, "owner"), self.stale_after / 4)
             return True
-
-
-def flock_exclusive(path: str, blocking: bool) -> int | None:
-    """An fd holding an exclusive flock on path (None if busy and not blocking)."""
-    while True:
-        fd = locks.open_lock_file(path)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except BlockingIOError:
-            os.close(fd)
-            return None
-        # A stale-lock sweep may have unlinked the file while we waited: then lock the new one.
-        try:
-            now = os.stat(path)
-        except FileNotFoundError:
-            os.close(fd)
-            continue
-        held = os.fstat(fd)
-        if (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
-            return fd
-        os.close(fd)
 
 
 def write_owner(folder: str) -> None:

@@ -230,6 +230,36 @@ def write_atomic(path: str, data: str | bytes, *, durable: bool = True) -> None:
         raise
 
 
+def prepare_root(root: str) -> None:
+    """Create the cache root and its folders, tagged so backup tools skip it (before a build)."""
+    for name in FOLDERS:
+        os.makedirs(os.path.join(root, name), exist_ok=True)
+    readers = os.path.join(root, READERS)
+    if not os.path.isdir(readers):  # sticky and world-writable, like /tmp: see docs/cache.md, "Sharing"
+        try:  # noqa: SIM105 - contextlib is not loaded at start-up
+            os.mkdir(readers)
+        except FileExistsError:
+            pass
+        os.chmod(readers, 0o1777)  # noqa: S103 - sticky: each user may remove only their own files
+    tag = os.path.join(root, TAG_NAME)
+    if not os.path.exists(tag):
+        write_atomic(tag, TAG)
+
+
+def remember_script(root: str, build: str, script: str) -> None:
+    """Note which script used an env (for `cache list`); cheap, append-only, best effort."""
+    if script == "-":
+        return
+    line = os.path.abspath(script) + "\n"
+    try:
+        with open(scripts_file(root, build), "a+", encoding="utf-8") as handle:
+            handle.seek(0)
+            if line not in handle.read().splitlines(keepends=True):
+                handle.write(line)
+    except OSError:
+        pass
+
+
 def record_use(root: str, build: str) -> None:
     """Record a use of the env now: `used/<build>`'s mtime, or, for a user who may not write it
     (a shared cache), the mtime of that user's own file in the sticky `readers/` folder."""

@@ -87,6 +87,28 @@ def open_lock_file(path: str) -> int:
         return os.open(path, os.O_RDONLY)
 
 
+def flock_exclusive(path: str, blocking: bool) -> int | None:
+    """An fd holding an exclusive flock on path (None if busy and not blocking): a builder's or a
+    pruner's lock (exclusive.Lock in flock mode; here for the first run's lean build, launch/firstrun.py)."""
+    while True:
+        fd = open_lock_file(path)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        # A stale-lock sweep may have unlinked the file while we waited: then lock the new one.
+        try:
+            now = os.stat(path)
+        except FileNotFoundError:
+            os.close(fd)
+            continue
+        held = os.fstat(fd)
+        if (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+            return fd
+        os.close(fd)
+
+
 def _mark_use(cache_root: str, build: str) -> str | None:
     """mkdir mode: a `used/<build>.<host>.<pid>` marker, then wait out a pruner's intent."""
     marker = _write_marker(layout.use_marker(cache_root, build, host(), os.getpid()))

@@ -139,15 +139,15 @@ def fingerprint() -> str:
 
 def load() -> PipConfig:
     """Read pip's effective configuration for `pip install` from the files and `PIP_*` variables."""
-    import configparser
-
-    from reprorun.errors import UsageError
-
     merged: dict[tuple[str, str], Setting] = {}  # (section, name) -> setting, later files win
     read: list[str] = []
     for _kind, path in config_files():
         if not os.path.isfile(path):
             continue
+        import configparser  # only when there is a file: the first run's lean build reads no file often
+
+        from reprorun.errors import UsageError
+
         parser = configparser.RawConfigParser()
         try:
             parser.read(path, encoding="utf-8")
