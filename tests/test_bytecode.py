@@ -1,4 +1,5 @@
-"""pip builds: pip installs without compiling, `_compile.py` compiles on every core (issue 7)."""
+"""pip builds: pip installs without compiling, `_compile.py` compiles on every core (issue 7);
+uv builds get the same bytecode, shared through the store (issue 17; tests/test_bytecode_store.py)."""
 
 from __future__ import annotations
 
@@ -136,8 +137,12 @@ class Shape:
 
 
 @pytest.mark.slow
-def test_tracebacks_inspect_and_coverage_name_the_env_files(run_reprorun, tmp_path: Path, cache_dir: Path):
-    """Bytecode compiled with a stable name: what users and tools see still names each env's files."""
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_tracebacks_inspect_and_coverage_name_the_env_files(
+    run_reprorun, tmp_path: Path, cache_dir: Path, installer: str
+):
+    """Bytecode compiled with a stable name and linked from the store into the next env (with uv
+    too, whose sources are links into uv's cache): tracebacks and tools still name each env's files."""
     links = tmp_path / "links"
     build_wheel(Spec("traced", "1.0", "traced", extra_files=(("traced/mod.py", TRACED),)), links)
     script = tmp_path / "s.py"
@@ -155,7 +160,8 @@ def test_tracebacks_inspect_and_coverage_name_the_env_files(run_reprorun, tmp_pa
             traceback.print_exc()
     """))
     for extra in ((), ("--refresh",)):
-        result = run_reprorun("--installer", "pip", "--python", sys.executable, "--find-links", links, *extra, script)
+        result = run_reprorun("--installer", installer, "--python", sys.executable, "--find-links", links, *extra,
+                              script)  # fmt: skip
         assert result.returncode == 0, result.stderr
     envs = sorted((cache_dir / "envs").iterdir(), key=lambda env: env.stat().st_mtime)
     assert len(envs) == 2

@@ -15,6 +15,7 @@ from reprorun.envs import failures, keys, store
 from reprorun.envs.cache import Cache
 from reprorun.envs.installers import backend_for
 from reprorun.envs.installers.base import InstallRequest
+from reprorun.envs.installers.pip import compile_env
 from reprorun.envs.installers.sources import Sources, sources_for
 from reprorun.envs.installers.uv import find_uv
 from reprorun.envs.installers.venv import env_python
@@ -89,7 +90,7 @@ def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Opt
     start = time.monotonic()
     interpreter = spec.interpreter
     count = len(spec.requirements)
-    # The content store is for pip's files: uv links from its own cache.
+    # The content store is for pip's files (uv links from its own cache) and every env's bytecode.
     backend = backend_for(options.installer, cache.pip, cache.store, spec.sources)
     what = f"{count} requirement{'' if count == 1 else 's'}" if count else "no requirements"
     progress = Progress(f"an environment for {label}: Python {interpreter.version}, {what} ({backend.name})",
@@ -102,6 +103,8 @@ def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Opt
                 request = InstallRequest(spec.requirements, spec.sources, spec.hashes,
                                          path / "reprorun-install.json", watch=progress.feed)  # fmt: skip
             installed = backend.build(path, interpreter, request, cache.app_data, options.verbosity)
+            if backend.name == "uv" and request is not None:  # uv writes no bytecode (see _compile.py)
+                compile_env(path, cache.store)
             if not env_python(path).exists():
                 raise BuildError(f"the new environment has no interpreter at {env_python(path)}")
             info = {

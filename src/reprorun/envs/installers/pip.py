@@ -120,19 +120,17 @@ class PipBackend:
     def build(
         self, dest: Path, interpreter: Interpreter, request: InstallRequest | None, app_data: Path, verbosity: int
     ) -> int:
-        """virtualenv, pip without compiling, the store, the bytecode (_compile.py), the store again."""
+        """virtualenv, pip without compiling, the store, then the bytecode (_compile.py): linked
+        from the store where another env has it, compiled (and stored) where not."""
         self.create(dest, interpreter, app_data, verbosity)
         if request is None:
             return 0
         installed = self.install(dest, interpreter, request, verbosity)
-        if self.store is None:
-            compile_env(dest)
-            return installed
-        from reprorun.envs import store
+        if self.store is not None:
+            from reprorun.envs import store
 
-        store.share(self.store, dest / "lib")  # the sources first: their mtimes go into the bytecode
-        compile_env(dest)
-        store.share(self.store, dest / "lib")  # then the bytecode, the same in every env (_compile.py)
+            store.share(self.store, dest / "lib")  # the sources first: their mtimes go into the bytecode
+        compile_env(dest, self.store)
         return installed
 
     def create(self, dest: Path, interpreter: Interpreter, app_data: Path, verbosity: int) -> None:
@@ -163,14 +161,22 @@ class PipBackend:
         return _count_report(request.report)
 
 
-def compile_env(dest: Path) -> None:
-    """Compile the env's modules to bytecode as pip would, in parallel (see _compile.py)."""
+def compile_env(dest: Path, store: Path | None = None) -> None:
+    """Bytecode for the env's modules as pip would write it, in parallel, and shared through the
+    content store `store` if given: linked from it, or compiled and put in it (see _compile.py)."""
     # The folders are given: with -S (a faster start) a Python before 3.11 would not even know
     # that it runs in a venv, which its `site` module finds out.
     folders = [str(path) for path in site_packages(dest)]
     if not folders:
         return
-    result = processes.run([str(env_python(dest)), "-S", COMPILE_HELPER, *folders], env=pip_environment())
+    shared = []
+    if store is not None:
+        try:
+            store.mkdir(parents=True, exist_ok=True)
+            shared = ["--store", str(store)]
+        except OSError as exc:  # compiled, not shared
+            log.debug("no content store at %s: %s", store, exc)
+    result = processes.run([str(env_python(dest)), "-S", COMPILE_HELPER, *shared, *folders], env=pip_environment())
     if result.returncode != 0 or result.stderr:
         log.debug("compiling the env's modules: exit %d\n%s", result.returncode, result.tail(6))
     _check_space(dest)
