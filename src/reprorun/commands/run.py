@@ -19,7 +19,6 @@ from reprorun.errors import BuildError, UsageError
 from reprorun.launch import execute, remember
 from reprorun.options import Options
 from reprorun.records.command import folder_for
-from reprorun.script.installlines import tell_install_lines
 from reprorun.script.metadata import Metadata
 from reprorun.script.source import Source
 
@@ -80,6 +79,8 @@ def _held(path: str, options: Options, infer: bool, bundle: Bundle | None = None
     if infer and meta.source == "none" and path.endswith(".ipynb"):
         meta = _inferred(script, meta)
     elif meta.source == "none" and not script.is_stdin:
+        from reprorun.script.installlines import tell_install_lines  # its tables are for scripts without a block
+
         told = tell_install_lines(script.text, path)  # before the env is built and the first import fails
     for _attempt in range(3):
         found = prepare(path, options, meta, script, bundle)

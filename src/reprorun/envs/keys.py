@@ -13,11 +13,10 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from reprorun.envs.installers.sources import Sources
 from reprorun.envs.interpreters import Interpreter
 from reprorun.script import requirements
+from reprorun.script.requirements import canonicalize
 
 KEY_VERSION = 1
 
@@ -52,7 +51,7 @@ def document(
         },
         "exclude-newer": sources.exclude_newer,
         "hashes": {
-            canonicalize_name(name): sorted(values) for name, values in sorted((hashes or {}).items())
+            canonicalize(name): sorted(values) for name, values in sorted((hashes or {}).items())
         },
     }
     doc["sources"].update(_site_sources(sources))

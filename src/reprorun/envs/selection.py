@@ -13,6 +13,7 @@ from pathlib import Path
 
 from reprorun.envs.interpreters import Interpreter, discover, inspect
 from reprorun.errors import InterpreterError
+from reprorun.script import requirements
 
 log = logging.getLogger("reprorun")
 
@@ -45,17 +46,14 @@ def select(
     file's `python`, named by `origin`); else the `frozen-for` version when installed; else the
     running interpreter when it fits; else the first fitting `python3` on PATH; else the highest
     fitting one found; else, when `uv` finds a uv, a Python that uv manages (found, or downloaded)."""
-    from packaging.specifiers import SpecifierSet
-
-    spec = SpecifierSet(requires_python or "")
     if request and (os.sep in request or os.path.isfile(request)):
         chosen = inspect(request, store)
-        _check_fits(chosen, spec, requires_python)
+        _check_fits(chosen, requires_python)
         return Choice(chosen, f"{origin} {request}")
     found = discover(store)
     if request:
-        return _requested(found, spec, requires_python, request, origin)
-    fitting = [i for i in found if spec.contains(i.version, prereleases=True)]
+        return _requested(found, requires_python, request, origin)
+    fitting = [i for i in found if requirements.fits(requires_python, i.version)]
     fits = f" (it fits requires-python {requires_python!r})" if requires_python else ""
     frozen = _frozen_version(frozen_for)
     if frozen:
@@ -85,12 +83,8 @@ def select(
     )
 
 
-def _requested(found: list[Interpreter], spec: object, requires_python: str | None, request: str,
-               origin: str) -> Choice:  # fmt: skip
+def _requested(found: list[Interpreter], requires_python: str | None, request: str, origin: str) -> Choice:
     """The interpreter a version request names (`3.12`, `python3.12`), fitting the script."""
-    from packaging.specifiers import SpecifierSet
-
-    assert isinstance(spec, SpecifierSet)
     match = _VERSION_REQUEST.match(request.strip())
     if not match:
         raise InterpreterError(
@@ -104,7 +98,7 @@ def _requested(found: list[Interpreter], spec: object, requires_python: str | No
             f"no Python {wanted} found ({origin}); found: {_describe(found)}",
             hint="install it, or give its path",
         )
-    fitting = [i for i in pool if spec.contains(i.version, prereleases=True)]
+    fitting = [i for i in pool if requirements.fits(requires_python, i.version)]
     if not fitting:
         raise InterpreterError(
             f"no Python satisfies requires-python {requires_python!r}; found: {_describe(pool)}",
@@ -151,11 +145,8 @@ def _uv_managed(uv: str, request: str, store: Path | None, found: list[Interpret
     raise InterpreterError(f"uv installed a Python for {request!r} but cannot find it", hint="run: uv python list")
 
 
-def _check_fits(chosen: Interpreter, spec: object, requires_python: str | None) -> None:
-    from packaging.specifiers import SpecifierSet
-
-    assert isinstance(spec, SpecifierSet)
-    if not spec.contains(chosen.version, prereleases=True):
+def _check_fits(chosen: Interpreter, requires_python: str | None) -> None:
+    if not requirements.fits(requires_python, chosen.version):
         raise InterpreterError(
             f"{chosen.executable} is Python {chosen.version}, "
             f"but the script requires-python {requires_python!r}",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reprorun.script.locator import Locator
-from reprorun.script.requirements import InvalidRequirement, parse
+from reprorun.script.requirements import parse, plain
 from reprorun.script.timestamps import utc_text
 from reprorun.script.tomltext import toml_type
 
@@ -46,6 +46,10 @@ def requirements(table: Mapping[str, Any], key: str, where: Locator) -> tuple[st
     for item in value:
         if not isinstance(item, str):
             raise where.error(key, f"'{key}' holds {toml_type(item)}, not a string: {item!r}")
+        if plain(item) is not None:
+            continue  # valid in its plainest spelling, told without packaging
+        from reprorun.script.requirements import InvalidRequirement
+
         try:
             parse(item)
         except InvalidRequirement as exc:

@@ -14,16 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from reprorun.errors import MetadataError
 from reprorun.script import fields, tomltext
 from reprorun.script.blocks import Block, scan, split_lines
 from reprorun.script.fields import Settings
 from reprorun.script.locator import Locator
 from reprorun.script.nearmiss import near_misses, uv_table
-from reprorun.script.requirements import InvalidRequirement
 from reprorun.script.requirements import parse as parse_requirement
+from reprorun.script.requirements import plain_specifier
 
 KNOWN_FIELDS = ("requires-python", "dependencies", "tool")
 _PEP722_MARKER = re.compile(r"(?i)^#\s+script\s+dependencies:\s*$")
@@ -97,14 +95,7 @@ def _validate(
     if requires_python is not None:
         if not isinstance(requires_python, str):
             raise where.error("requires-python", "'requires-python' must be a string")
-        try:
-            SpecifierSet(requires_python)
-        except InvalidSpecifier:
-            raise where.error(
-                "requires-python",
-                f"'requires-python' is not a valid version specifier: {requires_python!r}",
-                hint="write it like \">=3.10\" or \">=3.10,<3.13\"",
-            ) from None
+        _check_specifier(requires_python, where)
     dependencies = fields.requirements(data, "dependencies", where)
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
@@ -131,6 +122,23 @@ def _validate(
     )
 
 
+def _check_specifier(requires_python: str, where: Locator) -> None:
+    """`MetadataError` unless requires-python is a valid version specifier (packaging judges all but
+    the plainest)."""
+    if plain_specifier(requires_python) is not None:
+        return
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        raise where.error(
+            "requires-python",
+            f"'requires-python' is not a valid version specifier: {requires_python!r}",
+            hint="write it like \">=3.10\" or \">=3.10,<3.13\"",
+        ) from None
+
+
 def _parse_pep722(text: str, path: str, notices: list[Notice]) -> Metadata:
     """PEP 722's `# Script Dependencies:` comment, the fallback when there is no block."""
     # A cheap filter that spares most scripts the line loop; "pendenc" holds no letter with an
@@ -149,6 +157,8 @@ def _parse_pep722(text: str, path: str, notices: list[Notice]) -> Metadata:
             requirement = dep_line[1:].split(" # ", maxsplit=1)[0].strip()
             if not requirement:
                 break
+            from reprorun.script.requirements import InvalidRequirement
+
             try:
                 parse_requirement(requirement)
             except InvalidRequirement:
