@@ -34,7 +34,7 @@ REQUIREMENTS = [
 def packaging_normalize(text: str) -> str:
     """requirements.normalize as it reads every requirement through packaging (the reference)."""
     req = Requirement(text)
-    out = canonicalize_name(req.name)
+    out: str = canonicalize_name(req.name)
     if req.extras:
         out += "[" + ",".join(sorted(canonicalize_name(e) for e in req.extras)) + "]"
     if req.url:
