@@ -136,12 +136,13 @@ def is_script(word: str) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (the script's own, when one is run)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    before, word, after = split_argv(argv, global_parser(add_help=False))
+    parser = global_parser()  # built once: a cold run's own work is mostly its start (docs/performance.md)
+    before, word, after = split_argv(argv, parser)
     # The script's own -v is not ours; every option of a command is.
     own = before + after if word is not None and not is_script(word) else before
     verbosity = sum(1 for arg in own if arg == "--verbose" or (arg[:2] == "-v" and set(arg[1:]) == {"v"}))
     try:
-        return _dispatch(argv)
+        return _dispatch(argv, parser)
     except ReprorunError as exc:
         if isinstance(exc, InternalError) and verbosity:
             raise
@@ -171,8 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _dispatch(argv: list[str]) -> int:
-    parser = global_parser()
+def _dispatch(argv: list[str], parser: argparse.ArgumentParser) -> int:
     before, word, after = split_argv(argv, parser)
     if word is not None and not is_script(word):
         return _run_command(word, before, after)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from reprorun import __version__
-from reprorun.envs import failures, keys, store
+from reprorun.envs import failures, keys
 from reprorun.envs.cache import Cache
 from reprorun.envs.installers import backend_for
 from reprorun.envs.installers.base import InstallRequest
@@ -133,6 +133,8 @@ def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Opt
 
 def discard(cache: Cache, path: Path) -> None:
     """Remove a build that failed, and the store's copies of files only it used."""
+    from reprorun.envs import store  # pip's content store: not needed unless a build fails
+
     inodes = store.linked_inodes(path) if cache.store.is_dir() else set()
     shutil.rmtree(path, ignore_errors=True)
     store.release(cache.store, inodes)

@@ -10,7 +10,6 @@ import contextlib
 import json
 import logging
 import os
-import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,7 +96,7 @@ class Cache:
 
     def new_build(self, key: str) -> Path:
         """A fresh, empty directory for a build of this key."""
-        path = self.envs / f"{key[:layout.SHORT]}-{secrets.token_hex(4)}"
+        path = self.envs / f"{key[:layout.SHORT]}-{os.urandom(4).hex()}"
         path.mkdir(parents=True)
         return path
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import threading
 import time
@@ -100,7 +99,7 @@ def break_if_stale(folder: str, stale_after: float) -> bool:
     if not _stale(text, beat, folder, stale_after):
         return False
     # rename first: only one of several breakers wins, and the loser's rename fails harmlessly.
-    graveyard = os.path.join(os.path.dirname(folder), f".stale-{secrets.token_hex(6)}")
+    graveyard = os.path.join(os.path.dirname(folder), f".stale-{os.urandom(6).hex()}")
     try:
         os.rename(folder, graveyard)
     except OSError:

@@ -8,7 +8,6 @@ so each answer is remembered in the cache, keyed by the executable's path, size 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -23,6 +22,14 @@ from reprorun.envs import layout
 from reprorun.errors import InterpreterError
 
 log = logging.getLogger("reprorun")
+
+try:  # the builtin sha256 costs far less to import than hashlib's OpenSSL binding (as in launch/warm.py)
+    from _sha2 import sha256  # type: ignore[import-not-found]  # Python >= 3.12
+except ImportError:  # pragma: no cover - depends on the Python version
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:
+        from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
 # Runs inside the candidate interpreter: stdlib only, and it must not crash on old ones.
 PROBE = r"""
@@ -203,4 +210,10 @@ def _remember(record: Path, described: Interpreter) -> None:
 
 
 def _digest(path: str, size: int, mtime_ns: int) -> str:
-    return hashlib.sha256(f"{path}\0{size}\0{mtime_ns}".encode()).hexdigest()[:32]
+    return sha256_hex(f"{path}\0{size}\0{mtime_ns}".encode())[:32]
+
+
+def sha256_hex(data: bytes) -> str:
+    """The sha256 of data in hex, from the builtin module (keys.py's digest uses it too)."""
+    digest: str = sha256(data).hexdigest()
+    return digest

@@ -8,13 +8,12 @@ runs did or did not share it. Pure: no file system.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reprorun.envs.installers.sources import Sources
-from reprorun.envs.interpreters import Interpreter
+from reprorun.envs.interpreters import Interpreter, sha256_hex
 from reprorun.script import requirements
 from reprorun.script.requirements import canonicalize
 
@@ -80,4 +79,4 @@ def canonical_json(doc: Mapping[str, Any]) -> str:
 
 def digest(doc: Mapping[str, Any]) -> str:
     """The key: sha256 of the canonical JSON."""
-    return hashlib.sha256(canonical_json(doc).encode("ascii")).hexdigest()
+    return sha256_hex(canonical_json(doc).encode("ascii"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
 import shutil
 import tempfile
 import time
@@ -40,7 +39,7 @@ def scratch(root: Path) -> Iterator[Path | None]:
         base.mkdir(parents=True, exist_ok=True)
         sweep(base)
         pid = os.getpid()
-        folder = base / f"{host()}.{pid}.{process_start(pid) or 0}.{secrets.token_hex(3)}"
+        folder = base / f"{host()}.{pid}.{process_start(pid) or 0}.{os.urandom(3).hex()}"
         folder.mkdir(mode=0o700)
     except OSError as exc:  # a read-only cache can still freeze: the system's temporary folder serves
         log.debug("no temporary folder in the cache (%s): using the system's", exc)

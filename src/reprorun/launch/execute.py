@@ -7,7 +7,6 @@ plan instead of exec'ing it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -61,6 +60,8 @@ def script_argv(env: Path, script: str, args: Sequence[str], stdin_copy: Path | 
 
 def keep_stdin_source(folder: Path, data: bytes) -> Path:
     """Store a script read from stdin in the cache (content-addressed) so the env can run it."""
+    import hashlib
+
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (hashlib.sha256(data).hexdigest()[:32] + ".py")
     if not path.exists():
