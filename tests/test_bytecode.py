@@ -1,5 +1,6 @@
 """pip builds: pip installs without compiling, `_compile.py` compiles on every core (issue 7);
-uv builds get the same bytecode, shared through the store (issue 17; tests/test_bytecode_store.py)."""
+bytecode is shared between envs through the store (issue 17; tests/test_bytecode_store.py,
+tests/test_pycache_shared.py)."""
 
 from __future__ import annotations
 
@@ -141,8 +142,9 @@ class Shape:
 def test_tracebacks_inspect_and_coverage_name_the_env_files(
     run_reprorun, tmp_path: Path, cache_dir: Path, installer: str
 ):
-    """Bytecode compiled with a stable name and linked from the store into the next env (with uv
-    too, whose sources are links into uv's cache): tracebacks and tools still name each env's files."""
+    """Bytecode shared between envs (pip: compiled with a stable name, linked from the store; uv:
+    written by the first env's run into a `__pycache__` in the store): tracebacks and tools still
+    name each env's own files."""
     links = tmp_path / "links"
     build_wheel(Spec("traced", "1.0", "traced", extra_files=(("traced/mod.py", TRACED),)), links)
     script = tmp_path / "s.py"
@@ -160,8 +162,9 @@ def test_tracebacks_inspect_and_coverage_name_the_env_files(
             traceback.print_exc()
     """))
     for extra in ((), ("--refresh",)):
+        # uv's first run writes the bytecode it imports into the store (pycache.py): let it write
         result = run_reprorun("--installer", installer, "--python", sys.executable, "--find-links", links, *extra,
-                              script)  # fmt: skip
+                              script, env={"PYTHONDONTWRITEBYTECODE": ""})  # fmt: skip
         assert result.returncode == 0, result.stderr
     envs = sorted((cache_dir / "envs").iterdir(), key=lambda env: env.stat().st_mtime)
     assert len(envs) == 2

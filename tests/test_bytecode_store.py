@@ -1,9 +1,10 @@
-"""Bytecode shared between envs through the content store (issue 17): `_compile.py --store`.
+"""pip builds' bytecode shared between envs through the content store (issue 17): `_compile.py --store`.
 
 A module's `.pyc` is stored under what decides it (the source's RECORD sha256, the magic number,
 the source's mtime and size); a later env with the same source gets a hard link instead of
 compiling. These tests run `_compile.py` as a build does (the env's interpreter, `-S`), on
-folders laid out like a site-packages with real RECORD files, and reprorun's real builds.
+folders laid out like a site-packages with real RECORD files; tests/test_bytecode.py builds real
+pip envs. (uv builds share their `__pycache__` folders instead: tests/test_pycache_shared.py.)
 """
 
 from __future__ import annotations
@@ -17,11 +18,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from reprorun.envs import _compile, store
 from reprorun.envs.installers.pip import COMPILE_HELPER
-from wheelhouse import Spec, build_wheel
 
 TAG = sys.implementation.cache_tag
 MTIME = 1_700_000_000  # every tree's sources get this mtime, as uv's links (or the store's) give them one
@@ -219,33 +217,3 @@ def test_recorded_digests_reads_quoted_rows_and_ignores_other_files(tmp_path: Pa
         os.path.normpath(root / "../../../bin/tool.py"): digest[7:],
     }
     assert _compile.recorded_digests(str(tmp_path / "absent")) == {}
-
-
-@pytest.mark.slow
-def test_a_second_uv_env_starts_with_the_first_ones_bytecode(run_reprorun, tmp_path: Path, cache_dir: Path):
-    """uv writes no bytecode: the build compiles once, and the next env of the same packages
-    links it; prune removes the stored bytecode with the last env that used it."""
-    links = tmp_path / "links"
-    files = tuple((f"manymods/m{i:03d}.py", f"VALUE = {i}\n") for i in range(100))
-    build_wheel(Spec("manymods", "1.0", "manymods", extra_files=(*files, ("manymods/tests/t.py", "X = 1\n"))), links)
-    script = tmp_path / "s.py"
-    script.write_text("# /// script\n# dependencies = ['manymods']\n# ///\nimport manymods.m099\n"
-                      "print(manymods.m099.VALUE)\n")  # fmt: skip
-    for extra in ((), ("--refresh",)):
-        result = run_reprorun("--installer", "uv", "--python", sys.executable, "--find-links", links, *extra, script,
-                              env={"PYTHONDONTWRITEBYTECODE": "1"})  # fmt: skip
-        assert (result.returncode, result.stdout) == (0, "99\n"), result.stderr
-    envs = sorted((cache_dir / "envs").iterdir(), key=lambda env: env.stat().st_mtime)
-    assert len(envs) == 2
-    packages = [next(env.glob("lib/python*/site-packages/manymods")) for env in envs]
-    pycs = [sorted(p.name for p in (package / "__pycache__").iterdir()) for package in packages]
-    assert pycs[0] == pycs[1] and len(pycs[0]) == 101  # every module, none of tests/
-    assert not (packages[1] / "tests" / "__pycache__").exists()
-    for name in pycs[1]:
-        first, second = (package / "__pycache__" / name for package in packages)
-        assert first.stat().st_ino == second.stat().st_ino, name
-    stored = [p for p in (cache_dir / "store").iterdir() if p.name.startswith("pyc-")]
-    assert len(stored) >= 101
-    assert run_reprorun("cache", "prune", "--older-than", "0d").returncode == 0
-    assert [env for env in envs if env.exists()] == []
-    assert [p for p in (cache_dir / "store").iterdir() if p.name.startswith("pyc-")] == []

@@ -176,8 +176,6 @@ class Shelf:
 def recorded_digests(root: str) -> dict[str, str]:
     """Each `.py` file's sha256 as the RECORD files of the dists under root give it (urlsafe
     base64, a valid file name), by the file's normalized path."""
-    import csv
-
     found: dict[str, str] = {}
     try:
         names = [name for name in os.listdir(root) if name.endswith(".dist-info")]
@@ -186,10 +184,16 @@ def recorded_digests(root: str) -> dict[str, str]:
     for name in names:
         try:
             with open(os.path.join(root, name, "RECORD"), encoding="utf-8", newline="") as handle:
-                rows = list(csv.reader(handle))
-        except (OSError, UnicodeDecodeError, csv.Error):
+                lines = handle.read().splitlines()
+        except (OSError, UnicodeDecodeError):
             continue
-        for row in rows:
+        for line in lines:
+            if line.startswith('"'):  # a quoted path (a comma in it): rare, so csv only then
+                import csv
+
+                row = next(csv.reader([line]), [])
+            else:
+                row = line.rsplit(",", 2)
             if len(row) >= 2 and row[0].endswith(".py") and row[1].startswith("sha256="):
                 digest = row[1][7:]
                 if digest.isascii() and digest.replace("-", "").replace("_", "").isalnum():

@@ -15,7 +15,6 @@ from reprorun.envs import failures, keys
 from reprorun.envs.cache import Cache
 from reprorun.envs.installers import backend_for
 from reprorun.envs.installers.base import InstallRequest
-from reprorun.envs.installers.pip import compile_env
 from reprorun.envs.installers.sources import Sources, sources_for
 from reprorun.envs.installers.uv import find_uv
 from reprorun.envs.installers.venv import env_python
@@ -103,8 +102,10 @@ def _build(cache: Cache, key: str, doc: dict[str, Any], spec: Spec, options: Opt
                 request = InstallRequest(spec.requirements, spec.sources, spec.hashes,
                                          path / "reprorun-install.json", watch=progress.feed)  # fmt: skip
             installed = backend.build(path, interpreter, request, cache.app_data, options.verbosity)
-            if backend.name == "uv" and request is not None:  # uv writes no bytecode (see _compile.py)
-                compile_env(path, cache.store)
+            if backend.name == "uv" and request is not None:  # its bytecode, shared with other envs
+                from reprorun.envs import pycache
+
+                pycache.share(cache.store, path)
             if not env_python(path).exists():
                 raise BuildError(f"the new environment has no interpreter at {env_python(path)}")
             info = {

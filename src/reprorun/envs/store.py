@@ -6,6 +6,8 @@ published, every regular file of its site-packages is looked up by content (size
 it lacks is linked into the store. Two envs with numpy and pandas then cost the disk of one.
 Where the file system refuses hard links (another device, a file system without them), nothing
 changes and the env keeps its own copies. `cache prune` removes store files no env links to.
+The store also holds bytecode: pip builds' `.pyc` files (_compile.py) and uv builds' shared
+`__pycache__` folders (pycache.py).
 """
 
 from __future__ import annotations
@@ -54,8 +56,11 @@ def share(store: Path, tree: Path) -> tuple[int, int]:
 
 
 def sweep(store: Path) -> int:
-    """Remove store files that no environment links to any more; return how many went."""
-    return _remove_unlinked(store, lambda info: True)
+    """Remove store files (and shared `__pycache__` folders, pycache.py) that no environment links
+    to any more; return how many went."""
+    from reprorun.envs import pycache
+
+    return _remove_unlinked(store, lambda info: True) + pycache.sweep(store)
 
 
 def _files(tree: Path) -> Iterator[tuple[str, os.stat_result]]:
@@ -125,4 +130,6 @@ def release(store: Path, inodes: set[tuple[int, int]]) -> int:
     """Remove the store's copies of these files that no env links to any more (a failed build's)."""
     if not inodes:
         return 0
-    return _remove_unlinked(store, lambda info: (info.st_dev, info.st_ino) in inodes)
+    from reprorun.envs import pycache
+
+    return _remove_unlinked(store, lambda info: (info.st_dev, info.st_ino) in inodes) + pycache.sweep(store, inodes)
