@@ -27,7 +27,6 @@ link (its last env is gone), as store.py does for files.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -36,6 +35,7 @@ from pathlib import Path
 
 from reprorun.envs._compile import recorded_digests
 from reprorun.envs.installers.venv import site_packages
+from reprorun.envs.interpreters import sha256_hex
 
 log = logging.getLogger("reprorun")
 
@@ -82,7 +82,7 @@ def _folders(root: str) -> list[tuple[str, str]]:
         sources = sorted(name for name in names if name.endswith(".py"))
         if not sources or "__pycache__" in dirs:
             continue
-        key = hashlib.sha256()
+        lines = []
         for name in sources:
             path = os.path.join(folder, name)
             try:
@@ -91,9 +91,9 @@ def _folders(root: str) -> list[tuple[str, str]]:
                 break
             # A file no RECORD lists (virtualenv's `_virtualenv.py`, written anew for each env)
             # still counts by mtime and size: its folder is then shared with no other env.
-            key.update(f"{name}\0{digests.get(path, '-')}\0{int(info.st_mtime)}\0{info.st_size}\n".encode())
+            lines.append(f"{name}\0{digests.get(path, '-')}\0{int(info.st_mtime)}\0{info.st_size}\n")
         else:
-            found.append((folder, key.hexdigest()[:40]))
+            found.append((folder, sha256_hex("".join(lines).encode())[:40]))
     return found
 
 
