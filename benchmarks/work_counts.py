@@ -46,16 +46,23 @@ def wrap(module, name, label):
         counts[label] += 1
         return function(*a, **k)
     setattr(module, name, counted)
-import reprorun.script.blocks as blocks
-wrap(blocks, "_scan" if hasattr(blocks, "_scan") else "scan", "block scans")
-import reprorun.envs.locks as locks
-wrap(locks, "_hold", "use-locks")
-import reprorun.launch.inprocess as inprocess
+try:  # the warm start's own modules (reprorun/warm.py, cachefiles.py, inprocess.py), else the older layout
+    import reprorun.warm as warm, reprorun.cachefiles as cachefiles, reprorun.inprocess as inprocess
+    import reprorun.envs.locks as locks
+    wrap(warm, "_scan", "block scans")
+    wrap(cachefiles, "hold", "use-locks")
+    locks.hold = cachefiles.hold  # the full path's name for it
+except ImportError:
+    import reprorun.script.blocks as blocks
+    wrap(blocks, "_scan" if hasattr(blocks, "_scan") else "scan", "block scans")
+    import reprorun.envs.locks as locks
+    wrap(locks, "_hold", "use-locks")
+    import reprorun.launch.inprocess as inprocess
+    import reprorun.launch.warm as warm
 inprocess.possible = lambda *a, **k: False
 def report(*a):
     print(dict(counts), file=sys.stderr)
     os._exit(0)
-import reprorun.launch.warm as warm
 warm.os.execve = report
 import reprorun.launch.execute as execute
 execute.execute = lambda *a: report()

@@ -23,6 +23,12 @@ LAYERS: dict[str, int] = {
     "reprorun.options": 0,
     "reprorun.processes": 0,
     "reprorun.notices": 0,  # warnings about one input, capped
+    # The warm start: it runs before anything else of reprorun is imported, so what it shares with
+    # the layers above (cache names, the use hold, the block scanner's core, pip's config files, the
+    # env activation) is defined in these modules, and envs/, script/ and launch/ import it from them.
+    "reprorun.warm": 0,
+    "reprorun.cachefiles": 0,
+    "reprorun.inprocess": 0,
     "reprorun.script": 1,  # reading and editing scripts: pure, plus reading and rewriting files
     "reprorun.matrix": 1,  # rows of a CSV / JSON-lines file and placeholders (submit, --each)
     "reprorun.envs": 2,  # interpreters, keys, the cache, locks, installers, building, pruning
@@ -43,18 +49,18 @@ LAYERS: dict[str, int] = {
 # Modules that run before or outside reprorun's own imports: the warm path and the programs run
 # by an env's interpreter. They may import only what is listed (and the standard library).
 STDLIB_ONLY: dict[str, set[str]] = {
-    "reprorun.envs.layout": set(),
-    "reprorun.envs.locks": {"reprorun.envs.layout", "reprorun.envs.liveness"},
-    "reprorun.envs.liveness": set(),
-    "reprorun.script.blocks": set(),
-    "reprorun.launch.activate": {"reprorun.envs.layout"},
-    "reprorun.launch.inprocess": {"reprorun.launch.activate", "reprorun.envs.layout"},
-    "reprorun.launch.warm": {
-        "reprorun", "reprorun.envs.layout", "reprorun.envs.locks", "reprorun.envs.liveness", "reprorun.launch.activate",
-        "reprorun.launch.inprocess", "reprorun.script.blocks", "reprorun.envs.pipconfig",
-    },
-    # pip's configuration: its path list and fingerprint are on the warm path; errors only when reading.
-    "reprorun.envs.pipconfig": {"reprorun.errors"},
+    # The warm start: these three and the package's __init__ are all it loads of reprorun (see
+    # test_a_warm_start_loads_only_the_warm_modules below).
+    "reprorun.warm": {"reprorun", "reprorun.cachefiles", "reprorun.inprocess"},
+    "reprorun.cachefiles": set(),
+    "reprorun.inprocess": {"reprorun.cachefiles"},
+    "reprorun.envs.layout": {"reprorun.cachefiles"},
+    "reprorun.envs.locks": {"reprorun.cachefiles"},
+    "reprorun.envs.liveness": {"reprorun.cachefiles"},
+    "reprorun.script.blocks": {"reprorun.warm"},
+    "reprorun.launch.activate": {"reprorun.inprocess"},
+    # pip's configuration: its path list and fingerprint are the warm start's; errors only when reading.
+    "reprorun.envs.pipconfig": {"reprorun.warm", "reprorun.errors"},
     "reprorun.launch._runner": {"reprorun.launch._headless.cells", "reprorun.launch._headless.notebook",
                                 "reprorun.launch._headless.pyexec"},
     "reprorun.launch._headless": set(),
@@ -72,7 +78,7 @@ ALLOWED: dict[str, set[str]] = {
     "reprorun.notices": set(),
     "reprorun": set(),
     "reprorun.errors": set(),
-    "reprorun.script.blocks": {"reprorun.errors"},
+    "reprorun.script.blocks": {"reprorun.errors", "reprorun.warm"},  # the scanner's core (warm.scan_blocks) is pure
     "reprorun.options": {"reprorun.errors"},
     "reprorun.script.source": {"reprorun.errors"},
     "reprorun.script.cells": {"reprorun.script.blocks", "reprorun.errors"},
@@ -194,8 +200,12 @@ def package_of(name: str) -> str | None:
 SIDEWAYS_LAYERS = {4}
 # freeze's write-back resolves for other platforms with portable, which builds on freeze's pins.
 # cli.py is made of the commandline/ parts.
+# The warm start's three modules are one unit split by concern (the start, the cache files, the launch);
+# the package's version is in the warm start's fingerprint.
 SIDEWAYS = {("reprorun.__main__", "reprorun.cli"), ("reprorun.cli", "reprorun.commandline"),
-            ("reprorun.freeze", "reprorun.portable"), ("reprorun.portable", "reprorun.freeze")}  # fmt: skip
+            ("reprorun.freeze", "reprorun.portable"), ("reprorun.portable", "reprorun.freeze"),
+            ("reprorun.warm", "reprorun.cachefiles"), ("reprorun.warm", "reprorun.inprocess"),
+            ("reprorun.inprocess", "reprorun.cachefiles"), ("reprorun.warm", "reprorun")}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -250,9 +260,9 @@ def test_start_up_modules_import_only_what_they_may(name: str) -> None:
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and not node.level
     }
-    # IPython, traitlets: the runner uses them when the env has them; _sha2/_sha256: the builtin hash of each version;
+    # IPython, traitlets: the runner uses them when the env has them;
     # _headless: the runner's own parts, imported by that name when an env's interpreter runs it by path.
-    tolerated = {"reprorun", "__future__", "platformdirs", "IPython", "traitlets", "_sha2", "_sha256", "_headless"}
+    tolerated = {"reprorun", "__future__", "platformdirs", "IPython", "traitlets", "_headless"}
     assert not third_party - set(sys.stdlib_module_names) - tolerated, third_party
 
 

@@ -22,7 +22,7 @@ def test_command_script_tries_the_warm_path_before_anything_else():
         elif isinstance(node, ast.ImportFrom):
             imported.append(node.module or "")
     # reprorun.__main__ only when the warm path could not run the script (one module fewer on it)
-    assert imported == ["sys", "reprorun.launch.warm", "reprorun.__main__"]
+    assert imported == ["sys", "reprorun.warm", "reprorun.__main__"]
     assert SCRIPT.read_text("utf-8").startswith("#!python\n")  # installers rewrite it
 
 
@@ -42,5 +42,5 @@ def test_command_script_runs_a_cached_script_without_reprorun_main(tmp_path):
     traced = subprocess.run([sys.executable, "-X", "importtime", *argv[1:]], capture_output=True, text=True,
                             check=False, env=env)  # fmt: skip
     imported = {line.rsplit("|", 1)[-1].strip() for line in traced.stderr.splitlines() if "import time:" in line}
-    assert "reprorun.launch.warm" in imported
+    assert "reprorun.warm" in imported
     assert "reprorun.__main__" not in imported

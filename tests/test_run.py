@@ -327,6 +327,6 @@ def test_warm_run_imports_nothing_heavy(tmp_path, reprorun_exe):
     imported = {
         line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")
     }
-    assert "reprorun.launch.warm" in imported
+    assert "reprorun.warm" in imported
     heavy = {"virtualenv", "packaging", "tomllib", "tomli", "filelock", "platformdirs", "reprorun.cli", "argparse"}
     assert not imported & heavy, imported & heavy

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import reprorun
-from reprorun.launch import warm
+from reprorun import warm
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="uses /proc")
 
@@ -147,7 +147,7 @@ def test_code_cache_header_names_python_path_and_bytes(tmp_path):
 
 
 def test_the_trampoline_frame_looks_like_the_top_of_the_stack():
-    from reprorun.launch import inprocess
+    from reprorun import inprocess
 
     code = inprocess._TRAMPOLINE
     assert (code.co_filename, code.co_name) == ("sys", "<module>")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reprorun.launch import warm
+from reprorun import warm
 
 BODY = "import sys; print(sys.prefix != sys.base_prefix, sys.version_info[:2])\n"
 
@@ -67,7 +67,7 @@ def test_a_warm_run_with_options_that_keep_the_env_skips_the_command_line(tmp_pa
     second, imported = _run(options, path, tmp_path)
     assert (second.returncode, second.stdout, _own_stderr(second)) == (0, first.stdout, "")
     assert second.stdout.startswith("True ")  # it ran in the env
-    assert "reprorun.launch.warm" in imported
+    assert "reprorun.warm" in imported
     assert not imported & {"argparse", "reprorun.cli", "packaging", "virtualenv"}, name
     if "--cache-dir" in " ".join(options):
         assert (other / "envs").is_dir()

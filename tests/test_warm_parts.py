@@ -1,4 +1,4 @@
-"""launch/warm.py's pure parts: which command lines it takes, the block text it fingerprints, and a
+"""reprorun/warm.py's pure parts: which command lines it takes, the block text it fingerprints, and a
 cache root read from the configuration exactly as config.py reads it (or not at all)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reprorun import config
-from reprorun.launch import remember, warm
+from reprorun import config, warm
+from reprorun.launch import remember
 
 # --- which command lines the warm path takes ---------------------------------------------------------
 
@@ -76,7 +76,7 @@ def test_block_text_gives_up(text: str) -> None:
 def test_fingerprint_depends_on_what_decides_the_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     block = "# /// script\n# ///\n"
     base = warm.fingerprint(block, str(tmp_path / "s.py"), None, "")
-    assert len(base) == 40
+    assert len(base) == 32  # 128 bits of SipHash (warm.digest)
     assert warm.fingerprint(block.replace("\n", "\r\n"), str(tmp_path / "s.py"), None, "") == base
     others = {
         warm.fingerprint(block + "# x\n", str(tmp_path / "s.py"), None, ""),

@@ -13,7 +13,7 @@ def main(*, warm_tried: bool = False) -> None:
     """
     argv = sys.argv[1:]
     if not warm_tried:
-        from reprorun.launch.warm import start
+        from reprorun.warm import start
 
         start(argv)
     if os.environ.get("REPRORUN_WARM", "1") != "0" and (

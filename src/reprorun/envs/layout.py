@@ -1,8 +1,9 @@
 """The cache's layout contract: every name and path under the cache root, in one place.
 
-Standard library only, and only what is loaded at start-up (`os`, `sys`): the warm path
-(launch/warm.py) uses this module as much as the full path does, so nothing else spells a cache
-path. docs/cache.md describes the same layout for people.
+Standard library only. The names and paths a start reads (and the config file, the small reads
+and the atomic write) are defined in `reprorun.cachefiles`, which the warm start imports before
+anything else, and are part of this module's API as they were: import them from here. Nothing
+else spells a cache path. docs/cache.md describes the same layout for people.
 
     CACHEDIR.TAG
     envs/<key20>-<build>/      one environment; never modified once published
@@ -32,107 +33,59 @@ path. docs/cache.md describes the same layout for people.
 from __future__ import annotations
 
 import os
-import sys
 
-SHORT = 20  # hex digits of a key used in names (80 bits)
-COMPLETE = "reprorun-complete"
+# What every start needs (the warm start imports it before anything else) lives in cachefiles.py.
+from reprorun.cachefiles import (
+    COMPLETE,
+    ENVS,
+    INDEX,
+    KEYS,
+    LOCKS,
+    READERS,
+    SHORT,
+    USED,
+    config_path,
+    config_text,
+    default_root,
+    env_bin,
+    env_dir,
+    env_python,
+    forget_config,
+    index_entry,
+    last_use,
+    looks_complete,
+    pointer,
+    prune_intent,
+    published,
+    read_lines,
+    reader_marker,
+    reader_use,
+    record_use,
+    touch,
+    use_lock,
+    use_marker,
+    write_atomic,
+)
+
+__all__ = [  # the names above are this module's API as much as those below
+    "COMPLETE", "ENVS", "INDEX", "KEYS", "LOCKS", "READERS", "SHORT", "USED", "config_path", "config_text",
+    "default_root", "env_bin", "env_dir", "env_python", "forget_config", "index_entry", "last_use", "looks_complete",
+    "pointer", "prune_intent", "published", "read_lines", "reader_marker", "reader_use", "record_use", "touch",
+    "use_lock", "use_marker", "write_atomic",
+]  # fmt: skip
 KEY_FILE = "reprorun-key.json"
 TAG_NAME = "CACHEDIR.TAG"
 TAG = """Signature: 8a477f597d28d172789f06886806bc55
 # This file is a cache directory tag created by reprorun.
 # For information about cache directory tags see https://bford.info/cachedir/
 """
-ENVS, KEYS, LOCKS, INDEX, USED = "envs", "keys", "locks", "index", "used"
 INTERPRETERS, APP_DATA, PIP, STORE, STDIN = "interpreters", "virtualenv", "pip", "store", "stdin"
 SNAPSHOTS = "snapshots"  # reprorun submit's default snapshot root
-TMP, READERS = "tmp", "readers"
+TMP = "tmp"
 BUNDLES = "bundles"  # `reprorun --bundle ARCHIVE`: each archive extracted once, by its sha256
 FOLDERS = (ENVS, KEYS, LOCKS, INDEX, USED)  # created with the root; the others on first use
 
-_config: tuple[str, str | None] | None = None  # (path, text) of the configuration file, read once
-
-
-# --- where the cache and the configuration are -------------------------------------------------
-
-
-def default_root() -> str | None:
-    """platformdirs' user cache dir for reprorun, where it is simple (None: ask platformdirs)."""
-    if sys.platform.startswith("linux"):
-        return os.path.join(_xdg_home("XDG_CACHE_HOME", "~/.cache"), "reprorun")
-    if sys.platform == "darwin":
-        return os.path.expanduser("~/Library/Caches/reprorun")
-    return None
-
-
-def config_path() -> str | None:
-    """The configuration file: `REPRORUN_CONFIG`, else the user config dir's config.toml."""
-    named = os.environ.get("REPRORUN_CONFIG", "").strip()
-    if named:
-        return os.path.expanduser(named)
-    if sys.platform.startswith("linux"):
-        return os.path.join(_xdg_home("XDG_CONFIG_HOME", "~/.config"), "reprorun", "config.toml")
-    if sys.platform == "darwin":
-        return os.path.expanduser("~/Library/Application Support/reprorun/config.toml")
-    return None
-
-
-def _xdg_home(variable: str, default: str) -> str:
-    """An XDG base directory as platformdirs reads it: the variable's value as written when it is an
-    absolute path (the XDG spec ignores relative ones), else the default under the home folder."""
-    value = os.environ.get(variable, "")
-    return value if os.path.isabs(value) else os.path.expanduser(default)
-
-
-def config_text() -> tuple[str, str | None]:
-    """(path, text) of the configuration file, read once per process; text None if there is no file.
-
-    Raises OSError or UnicodeDecodeError for a file that exists but cannot be read.
-    """
-    global _config  # noqa: PLW0603 - one read per process is the point
-    path = config_path()
-    if path is None:
-        from platformdirs import user_config_dir  # pragma: no cover - neither Linux nor macOS
-
-        path = os.path.join(user_config_dir("reprorun", appauthor=False), "config.toml")
-    if _config is not None and _config[0] == path:
-        return _config
-    text: str | None
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        text = None
-    _config = (path, text)
-    return _config
-
-
-def forget_config() -> None:
-    """Read the configuration file again next time (for tests and long-lived processes)."""
-    global _config  # noqa: PLW0603
-    _config = None
-
-
 # --- names ---------------------------------------------------------------------------------------
-
-
-def env_dir(root: str, build: str) -> str:
-    """The folder of one built environment."""
-    return os.path.join(root, ENVS, build)
-
-
-def env_bin(env: str) -> str:
-    """The folder of an env's executables (`bin`, or `Scripts` on Windows)."""
-    return os.path.join(env, "Scripts" if os.name == "nt" else "bin")
-
-
-def env_python(env: str) -> str:
-    """The interpreter inside an env."""
-    return os.path.join(env_bin(env), "python.exe" if os.name == "nt" else "python")
-
-
-def pointer(root: str, key: str) -> str:
-    """The file naming the published build of a key."""
-    return os.path.join(root, KEYS, key[:SHORT])
 
 
 def build_lock(root: str, key: str) -> str:
@@ -140,94 +93,12 @@ def build_lock(root: str, key: str) -> str:
     return os.path.join(root, LOCKS, key[:SHORT] + ".lock")
 
 
-def use_lock(root: str, build: str) -> str:
-    """The lock every run of an env shares and a pruner takes exclusively."""
-    return os.path.join(root, LOCKS, build + ".use")
-
-
-def prune_intent(root: str, build: str) -> str:
-    """mkdir mode: the folder a pruner makes before it looks for users of an env."""
-    return os.path.join(root, LOCKS, build + ".use.d")
-
-
-def last_use(root: str, build: str) -> str:
-    """The file whose mtime is the env's last use."""
-    return os.path.join(root, USED, build)
-
-
 def scripts_file(root: str, build: str) -> str:
     """The list of scripts that used an env."""
     return os.path.join(root, USED, build + ".scripts")
 
 
-def use_marker(root: str, build: str, host: str, pid: int) -> str:
-    """mkdir mode: the marker of one running process using an env."""
-    return os.path.join(root, USED, f"{build}.{host}.{pid}")
-
-
-def reader_use(root: str, build: str, uid: int) -> str:
-    """The last use of an env by a user who cannot write `used/` (its mtime, as `used/<build>`'s)."""
-    return os.path.join(root, READERS, f"{build}.uid{uid}")
-
-
-def reader_marker(root: str, build: str, host: str, pid: int) -> str:
-    """mkdir mode: a running process's use marker, for a user who cannot write `used/`."""
-    return os.path.join(root, READERS, f"{build}.{host}.{pid}")
-
-
-def index_entry(root: str, fingerprint: str) -> str:
-    """The warm-path entry of a block fingerprint."""
-    return os.path.join(root, INDEX, fingerprint)
-
-
 # --- reading and writing -------------------------------------------------------------------------
-
-
-def read_lines(path: str) -> list[str] | None:
-    """A small file's lines, or None if it cannot be read."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read().splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def published(root: str, key: str) -> str | None:
-    """The build a key's pointer names, if the pointer is whole and names one of this key."""
-    lines = read_lines(pointer(root, key))
-    if not lines:
-        return None
-    name = lines[0].strip()
-    return name if name.startswith(key[:SHORT] + "-") and "/" not in name else None
-
-
-def looks_complete(env: str) -> bool:
-    """Whether the env's completion marker is there and whole (a JSON object, as publish writes it)."""
-    lines = read_lines(os.path.join(env, COMPLETE))
-    return bool(lines) and lines[0] == "{" and lines[-1] == "}"  # type: ignore[index]
-
-
-def write_atomic(path: str, data: str | bytes, *, durable: bool = True) -> None:
-    """Replace `path` with `data` so a reader sees the old file or the new one, never a part.
-
-    The temporary file is beside the target (same file system) and its name starts with a dot
-    and ends in `.tmp`, which `cache prune` recognises as debris of a killed writer.
-    """
-    folder, name = os.path.split(path)
-    temp = os.path.join(folder, f".{name}.{os.getpid()}.{id(data):x}.tmp")
-    try:
-        with open(temp, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:  # noqa: SIM105 - contextlib is not loaded at start-up
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
 
 
 def prepare_root(root: str) -> None:
@@ -258,25 +129,3 @@ def remember_script(root: str, build: str, script: str) -> None:
                 handle.write(line)
     except OSError:
         pass
-
-
-def record_use(root: str, build: str) -> None:
-    """Record a use of the env now: `used/<build>`'s mtime, or, for a user who may not write it
-    (a shared cache), the mtime of that user's own file in the sticky `readers/` folder."""
-    if not touch(last_use(root, build)):
-        touch(reader_use(root, build, os.getuid() if hasattr(os, "getuid") else 0))
-
-
-def touch(path: str) -> bool:
-    """Set a file's mtime to now, creating it if needed; best effort: False if it could not."""
-    try:
-        os.utime(path)
-    except FileNotFoundError:
-        try:
-            with open(path, "a"):
-                pass
-        except OSError:
-            return False
-    except OSError:
-        return False
-    return True

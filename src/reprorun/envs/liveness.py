@@ -2,24 +2,18 @@
 
 A pid alone does not name a process for long (pids are reused, 32768 of them on many Linux
 systems), so an owner is recorded as host, pid and the process's start time (from /proc), and a
-process counts as alive only while all three match. Standard library only: the warm path writes
-use markers with it.
+process counts as alive only while all three match. Standard library only. `host` and
+`process_start` are defined in `reprorun.cachefiles` (a warm start's use marker records them).
 """
 
 from __future__ import annotations
 
 import os
 
+from reprorun.cachefiles import host, process_start
+from reprorun.cachefiles import stat_fields as _stat_fields
 
-def host() -> str:
-    """This machine's name, as owner files and use markers record it."""
-    return os.uname().nodename.replace("/", "_") or "localhost"
-
-
-def process_start(pid: int) -> str:
-    """When a process started (clock ticks since boot, Linux), to tell a reused pid; or ''."""
-    fields = _stat_fields(pid)
-    return fields[19] if fields is not None and len(fields) > 19 else ""
+__all__ = ["alive", "host", "process_start", "server_now"]
 
 
 def alive(pid: int, start: str) -> bool:
@@ -56,22 +50,6 @@ def server_now(folder: str) -> float:
     except OSError:
         return time.time()
     return now
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    """The fields of /proc/<pid>/stat after the command name (the state first); None if unreadable."""
-    try:
-        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        data = os.read(fd, 4096).decode("ascii", "replace")
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    # The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
-    return data[data.rfind(")") + 2 :].split()
 
 
 def _threads(pid: int) -> int:

@@ -13,13 +13,15 @@ names an existing file), site (`$VIRTUAL_ENV/pip.conf`), then the `PIP_CONFIG_FI
 overrides it; `PIP_*` variables override both. A later value replaces an earlier one, except
 `only-binary`/`no-binary`, which pip accumulates.
 
-The path list and the warm path's fingerprint are standard-library only and cheap.
+The path list and the fingerprint are defined in `reprorun.warm` (the warm start hashes pip's
+configuration before anything else of reprorun is imported); this module reads the files.
 """
 
 from __future__ import annotations
 
 import os
-import sys
+
+from reprorun.warm import PIP_ETC, pip_config_files, pip_fingerprint
 
 # Settings that map onto uv options (see installers.Sources).
 MAPPED = frozenset({"index-url", "extra-index-url", "find-links", "no-index", "trusted-host", "cert",
@@ -36,7 +38,7 @@ HARMLESS = frozenset({
 DROPPED = frozenset({"user", "target", "prefix", "root", "src", "require-virtualenv", "isolated", "report",
                      "dry-run", "python", "config-file", "editable", "requirement", "version", "help"})  # fmt: skip
 ACCUMULATED = frozenset({"only-binary", "no-binary"})
-ETC = "/etc"  # pip's last global folder, fixed in pip; a name here so tests need not write /etc
+ETC = PIP_ETC  # pip's last global folder, fixed in pip; a name here so tests need not write /etc
 COMMAND = "install"
 _TRUE = {"y", "yes", "t", "true", "on", "1"}
 _FALSE = {"n", "no", "f", "false", "off", "0"}
@@ -59,7 +61,7 @@ class Setting:
 class PipConfig:
     """pip's effective configuration for `pip install`: name -> setting, and the files read.
 
-    (Plain classes, not dataclasses: the warm path imports this module for `fingerprint`.)
+    (Plain classes, not dataclasses: a stdlib-only first run imports this module.)
     """
 
     def __init__(self, settings: dict[str, Setting] | None = None, files: tuple[str, ...] = ()) -> None:
@@ -101,40 +103,12 @@ class PipConfig:
 
 def config_files(environ: dict[str, str] | os._Environ[str] | None = None) -> list[tuple[str, str]]:
     """The (kind, path) of every file pip would consider, lowest priority first (existing or not)."""
-    env = os.environ if environ is None else environ
-    named = env.get("PIP_CONFIG_FILE")
-    if named is not None and named == os.devnull:
-        return []
-    home = os.path.expanduser("~")
-    files: list[tuple[str, str]] = []
-    if sys.platform == "darwin":  # pragma: no cover - reprorun's tests run on Linux
-        global_dirs = ["/Library/Application Support/pip"]
-        user_dir = os.path.join(home, "Library", "Application Support", "pip")
-    else:
-        xdg_dirs = env.get("XDG_CONFIG_DIRS", "").strip() or "/etc/xdg"
-        global_dirs = [os.path.join(d, "pip") for d in xdg_dirs.split(os.pathsep) if d] + [ETC]
-        user_dir = os.path.join(env.get("XDG_CONFIG_HOME", "").strip() or os.path.join(home, ".config"), "pip")
-    files += [("global", os.path.join(d, "pip.conf")) for d in global_dirs]
-    if not (named and os.path.exists(named)):
-        files += [("user", os.path.join(home, ".pip", "pip.conf")), ("user", os.path.join(user_dir, "pip.conf"))]
-    site = env.get("VIRTUAL_ENV") or (sys.prefix if sys.prefix != sys.base_prefix else "")
-    if site:
-        files.append(("site", os.path.join(site, "pip.conf")))
-    if named:
-        files.append(("env", named))
-    return files
+    return pip_config_files(environ, ETC)
 
 
 def fingerprint() -> str:
     """Everything pip's configuration is made of, as one string: the warm path hashes it."""
-    parts = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("PIP_")]
-    for _kind, path in config_files():
-        try:
-            with open(path, "rb") as handle:
-                parts.append(path + "\0" + handle.read().decode("utf-8", "replace"))
-        except OSError:
-            continue
-    return "\0".join(parts)
+    return pip_fingerprint(config_files())
 
 
 def load() -> PipConfig:

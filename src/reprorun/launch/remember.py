@@ -1,6 +1,6 @@
 """What the full path leaves for the next start of a script: the warm index entry and its kept code.
 
-The warm start (warm.py) reads both and writes neither (its one write is its use record); a run
+The warm start (reprorun/warm.py) reads both and writes neither (its one write is its use record); a run
 that builds or checks the env, `sync`, and `submit` (for the snapshot its tasks run) write them
 here. Not on the warm path: imported by the commands only.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from reprorun.envs import layout
-from reprorun.launch.warm import block_text, code_cache, config_text, fingerprint, own_executable
+from reprorun.warm import block_text, code_cache, config_text, fingerprint, own_executable
 
 
 def eligible(ns: object) -> bool:

@@ -1,7 +1,7 @@
 """The recorded warm start: a recorded run of a script whose env is cached, without the full CLI.
 
 `reprorun --record DIR SCRIPT` (or `REPRORUN_RECORD=DIR reprorun SCRIPT`) needs what the warm path
-finds (launch/warm.py: the env of the block, held for the run) and what the env keeps on disk (its
+finds (reprorun/warm.py: the env of the block, held for the run) and what the env keeps on disk (its
 key document: interpreter, sources, hashes). Nothing else of the full command line: no argparse,
 no TOML, no `packaging`. Like the warm path it gives up, returning to the full path, at the first
 doubt: another option, stdin, a notebook, a `record` setting in the config file or the block
@@ -14,8 +14,9 @@ import json
 import os
 import sys
 
+from reprorun import warm
 from reprorun.envs import layout
-from reprorun.launch import activate, warm
+from reprorun.launch import activate
 
 
 class _Parsed:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 
-try:  # the builtin sha256 costs far less to import than hashlib's OpenSSL binding (as in launch/warm.py)
+try:  # the builtin sha256 costs far less to import than hashlib's OpenSSL binding (as the warm start once did)
     from _sha2 import sha256  # type: ignore[import-not-found]  # Python >= 3.12
 except ImportError:  # pragma: no cover - depends on the Python version
     try:

@@ -13,17 +13,17 @@ stricter and more precise than the example regex beside it:
 Line endings follow Python's universal newlines (LF, CRLF or a lone CR, mixed freely), so the
 line numbers reported here are those of a traceback. A leading UTF-8 BOM is ignored.
 
-This module is also the warm path's block finder, so it must stay free of imports: no `re`
-(with `enum` behind it) and no `dataclasses` (with `inspect` behind it), about 10 ms of start-up
-together. Its records are small frozen classes written out by hand for that reason.
+The scanning itself is `reprorun.warm.scan_blocks` (the warm start runs it before anything else
+of reprorun is imported); this module gives its findings their records. It stays free of heavy
+imports: no `re` (with `enum` behind it) and no `dataclasses` (with `inspect` behind it). Its
+records are small frozen classes written out by hand for that reason.
 """
 
 from __future__ import annotations
 
-from itertools import accumulate
+from reprorun.warm import CLOSE, line_at, scan_blocks
 
-_TYPE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
-CLOSE = "# ///"
+__all__ = ["CLOSE", "Block", "Scan", "Unclosed", "scan", "split_lines"]
 
 
 class _Record:
@@ -94,6 +94,8 @@ class Scan(_Record):
 def split_lines(text: str) -> list[tuple[int, str]]:
     """The text's lines as (offset, line without its ending), by universal newlines."""
     if "\r" not in text:  # the common case: split in C, offsets by accumulated lengths
+        from itertools import accumulate
+
         parts = text.split("\n")
         if parts[-1] == "":
             parts.pop()
@@ -102,49 +104,10 @@ def split_lines(text: str) -> list[tuple[int, str]]:
     lines = []
     start = 0
     while start < len(text):
-        raw = _line_at(text, start)
+        raw = line_at(text, start)
         lines.append((start, raw.rstrip("\r\n")))
         start += len(raw)
     return lines
-
-
-def _line_at(text: str, offset: int) -> str:
-    """The line starting at `offset`, with its line ending (LF, CRLF or a lone CR)."""
-    lf = text.find("\n", offset)
-    cr = text.find("\r", offset, lf if lf >= 0 else len(text))
-    if cr >= 0:  # noqa: SIM108 - two plain branches read better than a nested ternary
-        end = cr + 2 if text.startswith("\r\n", cr) else cr + 1
-    else:
-        end = lf + 1 if lf >= 0 else len(text)
-    return text[offset:end]
-
-
-def _is_content(line: str) -> bool:
-    return line == "#" or line.startswith("# ")
-
-
-def _breaks(text: str, start: int, end: int) -> int:
-    """How many line breaks (LF, CRLF or lone CR) lie in text[start:end]."""
-    count = text.count("\n", start, end)
-    if text.find("\r", start, end) >= 0:  # only this span: the whole text each time is quadratic
-        count += text.count("\r", start, end) - text.count("\r\n", start, end)
-    return count
-
-
-def _openers(text: str) -> list[tuple[int, str]]:
-    """Every `# /// TYPE` line and its TYPE, found with `str.find` (C speed), not line by line."""
-    found = []
-    offset = text.find("# /// ")
-    while offset >= 0:
-        at_line_start = offset == 0 or text[offset - 1] in "\r\n" or (
-            offset == 1 and text[0] == "\ufeff"
-        )
-        if at_line_start:
-            block_type = _line_at(text, offset)[6:].rstrip("\r\n")
-            if block_type and _TYPE_CHARS.issuperset(block_type):
-                found.append((offset, block_type))
-        offset = text.find("# /// ", offset + 1)
-    return found
 
 
 _last: tuple[str, Scan] | None = None  # one invocation scans one script: the warm path, then the full path
@@ -161,50 +124,5 @@ def scan(text: str) -> Scan:
 
 
 def _scan(text: str) -> Scan:
-    if "# /// " not in text:  # the common case, and it costs one C-level search
-        return Scan((), ())
-    blocks: list[Block] = []
-    unclosed: list[Unclosed] = []
-    resume = 0  # openers before this offset are inside a block found already
-    run_end = -1  # openers before this offset sit in a comment run known to have no closer
-    counted_to, number = 0, 1  # line numbers are counted incrementally, opener to opener
-    for offset, opener in _openers(text):
-        if offset < resume:
-            continue
-        number += _breaks(text, counted_to, offset)
-        counted_to = offset
-        if offset < run_end:
-            unclosed.append(Unclosed(opener, number))
-            continue
-        # Walk the run of content lines after the opener, remembering its last `# ///`.
-        body: list[str] = []
-        close: tuple[int, int, int] | None = None  # (offset, lines of content, end offset)
-        pos = offset + len(_line_at(text, offset))
-        while pos < len(text):
-            raw = _line_at(text, pos)
-            line = raw.rstrip("\r\n")
-            if not _is_content(line):
-                break
-            if line == CLOSE:
-                close = (pos, len(body), pos + len(line))
-            body.append(line[2:])
-            pos += len(raw)
-        if close is None:
-            unclosed.append(Unclosed(opener, number))
-            run_end = pos
-            continue
-        close_offset, size, end = close
-        blocks.append(
-            Block(
-                type=opener,
-                start_line=number,
-                end_line=number + size + 1,
-                start=offset,
-                end=end,
-                # Each content line loses its "# " (or its lone "#") and keeps a newline, as in
-                # the specification's reference implementation; one bare "#" line holds "\n".
-                content="".join(line + "\n" for line in body[:size]),
-            )
-        )
-        resume = close_offset + 1
-    return Scan(tuple(blocks), tuple(unclosed))
+    blocks, unclosed = scan_blocks(text)
+    return Scan(tuple(Block(*found) for found in blocks), tuple(Unclosed(*found) for found in unclosed))

@@ -1,22 +1,28 @@
 """The one-interpreter launch: turn this very process into the env's interpreter running the script.
 
-Exec costs a second interpreter start-up, about as much as the script's own. When the env's
-interpreter is the very binary already running reprorun, and nothing but the standard library
-is loaded (no import hooks from `.pth` files of reprorun's own environment), reprorun can instead
-set up what `ENV/bin/python SCRIPT ARGS` would have set up (`sys.prefix`, `sys.executable`,
-`sys.path` with the env's site-packages and its `.pth` files, a clean `__main__`, `VIRTUAL_ENV`,
-`PATH`) and run the script here. tests/test_inprocess.py runs probe scripts both ways and
-compares what they observe; `REPRORUN_LAUNCH=exec` turns this off.
-
-Only the standard library, and only what is already loaded at start-up, may be imported here.
+Also the one activation of an env for a process (`variables`; launch/activate.py names it).
 """
 
-from __future__ import annotations
+# Exec costs a second interpreter start-up, about as much as the script's own. When the env's
+# interpreter is the very binary already running reprorun, and nothing but the standard library
+# is loaded (no import hooks from `.pth` files of reprorun's own environment), reprorun can instead
+# set up what `ENV/bin/python SCRIPT ARGS` would have set up (`sys.prefix`, `sys.executable`,
+# `sys.path` with the env's site-packages and its `.pth` files, a clean `__main__`, `VIRTUAL_ENV`,
+# `PATH`) and run the script here. tests/test_inprocess.py runs probe scripts both ways and
+# compares what they observe; `REPRORUN_LAUNCH=exec` turns this off.
+#
+# The warm start (warm.py) loads this module: only the standard library, and only what is already
+# loaded at start-up, may be imported here; no `from __future__`, one-line docstrings (see warm.py).
 
 import os
 import sys
 
-from reprorun.envs.layout import write_atomic
+from reprorun.cachefiles import env_bin, write_atomic
+
+# PYTHONHOME would point the env's interpreter at another installation's standard library;
+# __PYVENV_LAUNCHER__ (set by macOS framework builds) would make it report the launcher's
+# sys.executable instead of the env's, so `site` would not find the env.
+DROPPED = ("PYTHONHOME", "__PYVENV_LAUNCHER__")
 
 _DEFAULT_FLAGS = {
     "debug": 0, "inspect": 0, "interactive": 0, "optimize": 0, "dont_write_bytecode": None,
@@ -36,10 +42,29 @@ _REMOVABLE_HOOKS = {"_distutils_hack": "DistutilsMetaFinder"}
 
 TYPE_CHECKING = False  # typing's own flag costs an import of typing
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from types import CodeType
 
 
-def _trampoline(code: CodeType, namespace: dict[str, object]) -> None:
+def variables(env: str, base: "Mapping[str, str] | None" = None) -> dict[str, str]:
+    """The environment variables a script in `env` sees: `base` (os.environ) with the env activated."""
+    result = dict(os.environ if base is None else base)
+    result["VIRTUAL_ENV"] = env
+    result["PATH"] = env_bin(env) + os.pathsep + result.get("PATH", "")
+    for name in DROPPED:
+        result.pop(name, None)
+    return result
+
+
+def activate_here(env: str) -> None:
+    """Activate `env` in this process's own `os.environ` (the in-process launch)."""
+    for name in DROPPED:
+        os.environ.pop(name, None)
+    os.environ["VIRTUAL_ENV"] = env
+    os.environ["PATH"] = env_bin(env) + os.pathsep + os.environ.get("PATH", "")
+
+
+def _trampoline(code: "CodeType", namespace: dict[str, object]) -> None:
     exec(code, namespace)  # noqa: S102
 
 
@@ -98,14 +123,12 @@ def _remove_hooks() -> None:
 
 def run(env: str, env_python: str, script: str, args: list[str], source: bytes | None = None,
         code_cache: tuple[str, bytes] | None = None) -> None:  # fmt: skip
-    """Become `env_python script *args` and run the script; never returns (exits like Python).
-
-    `source` is the script's bytes when the caller has read them already. `code_cache` is (file,
-    header): the script's code, marshalled after `header` (which must name the Python, the
-    script's path and these very bytes), is read from that file, else compiled. The full path
-    writes that file (`remember.record`); a start writes it only when there is none for the script,
-    so that, once a script has run, a start's one write is its use record.
-    """
+    """Become `env_python script *args` and run the script; never returns (exits like Python)."""
+    # `source` is the script's bytes when the caller has read them already. `code_cache` is (file,
+    # header): the script's code, marshalled after `header` (which must name the Python, the
+    # script's path and these very bytes), is read from that file, else compiled. The full path
+    # writes that file (launch/remember.py); a start writes it only when there is none for the
+    # script, so that, once a script has run, a start's one write is its use record.
     if source is None:
         source = _read(script)
     _activate(env, env_python, script, args)
@@ -139,12 +162,10 @@ def run(env: str, env_python: str, script: str, args: list[str], source: bytes |
     raise SystemExit(0)
 
 
-def _code(source: bytes, path: str, cache: tuple[str, bytes] | None) -> CodeType:
-    """The script's code object: from the cache file when its header matches, else compiled.
-
-    The same bytes as `python SCRIPT` compiles (same source, file name, flags), without the
-    builtin compile()'s one-off cost of building the `ast` node types (see `_TRAMPOLINE`).
-    """
+def _code(source: bytes, path: str, cache: tuple[str, bytes] | None) -> "CodeType":
+    # The script's code object: from the cache file when its header matches, else compiled: the
+    # same bytes as `python SCRIPT` compiles (same source, file name, flags), without the builtin
+    # compile()'s one-off cost of building the `ast` node types (see `_TRAMPOLINE`).
     import marshal
 
     missing = False
@@ -154,8 +175,8 @@ def _code(source: bytes, path: str, cache: tuple[str, bytes] | None) -> CodeType
             with open(file, "rb") as handle:
                 data = handle.read()
             if data.startswith(header):
-                # reprorun's own cache, trusted as the env it runs: the header holds a sha256 of
-                # the very bytes being run, so a stale or foreign file is never loaded.
+                # reprorun's own cache, trusted as the env it runs: the header holds a 128-bit hash
+                # of the very bytes being run, so a stale or foreign file is never loaded.
                 code = marshal.loads(data[len(header) :])  # noqa: S302
                 if isinstance(code, type(_TRAMPOLINE)):
                     return code
@@ -178,8 +199,6 @@ def _read(script: str) -> bytes:
 
 
 def _activate(env: str, env_python: str, script: str, args: list[str]) -> None:
-    from reprorun.launch.activate import activate_here
-
     _remove_hooks()
     activate_here(env)
     import site
@@ -209,7 +228,7 @@ def _activate(env: str, env_python: str, script: str, args: list[str]) -> None:
 
 
 def _uncaught(exc: BaseException) -> None:
-    """Report an uncaught exception as Python's top level would, without reprorun's frames."""
+    # Report an uncaught exception as Python's top level would, without reprorun's frames.
     tb = exc.__traceback__
     for _ in range(2):  # drop this module's `run` frame and the trampoline's
         tb = tb.tb_next if tb is not None else None
