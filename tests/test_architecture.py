@@ -58,7 +58,7 @@ STDLIB_ONLY: dict[str, set[str]] = {
     "reprorun.envs.locks": {"reprorun.cachefiles"},
     "reprorun.envs.liveness": {"reprorun.cachefiles"},
     "reprorun.script.blocks": {"reprorun.warm"},
-    "reprorun.launch.activate": {"reprorun.inprocess"},
+    "reprorun.launch.activate": {"reprorun.cachefiles"},
     # pip's configuration: its path list and fingerprint are the warm start's; errors only when reading.
     "reprorun.envs.pipconfig": {"reprorun.warm", "reprorun.errors"},
     "reprorun.launch._runner": {"reprorun.launch._headless.cells", "reprorun.launch._headless.notebook",

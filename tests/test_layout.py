@@ -427,7 +427,7 @@ def test_layout_imports_nothing_but_os_and_sys() -> None:
 
     # layout's names that every start reads are defined in cachefiles (the warm start loads it first)
     for module, expected in ((layout, {"os", "__future__", "reprorun.cachefiles"}), (cachefiles, {"os", "sys"})):
-        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        tree = ast.parse(Path(str(module.__file__)).read_text(encoding="utf-8"))
         top = {a.name for node in tree.body if isinstance(node, ast.Import) for a in node.names}
         top |= {node.module or "" for node in tree.body if isinstance(node, ast.ImportFrom)}
         assert top == expected, module.__name__

@@ -2,7 +2,8 @@
 
 The warm start (warm.py) imports this before anything else of reprorun, so it holds only what
 a start needs; envs/layout.py (every other name and path), envs/locks.py (the lock mode, the
-exclusive locks) and envs/liveness.py (whether an owner still runs) import these from here.
+exclusive locks) and envs/liveness.py (whether an owner still runs) import these from here, and
+launch/activate.py the env's activation (the variables of a process run in an env).
 Standard library only, and only what start-up has loaded (`os`, `sys`; `fcntl` when locking).
 No `from __future__ import annotations` and one-line docstrings: each module, and each byte of
 bytecode, a warm start loads is a measurable part of it (docs/performance.md); comments are free.
@@ -10,6 +11,10 @@ bytecode, a warm start loads is a measurable part of it (docs/performance.md); c
 
 import os
 import sys
+
+TYPE_CHECKING = False  # typing's own flag costs an import of typing
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 SHORT = 20  # hex digits of a key used in names (80 bits)
 COMPLETE = "reprorun-complete"
@@ -128,6 +133,32 @@ def reader_use(root: str, build: str, uid: int) -> str:
 def reader_marker(root: str, build: str, host: str, pid: int) -> str:
     """mkdir mode: a running process's use marker, for a user who cannot write `used/`."""
     return os.path.join(root, READERS, f"{build}.{host}.{pid}")
+
+
+# --- the activation of an env for a process: which variables to set and which to drop ------------------
+
+# PYTHONHOME would point the env's interpreter at another installation's standard library;
+# __PYVENV_LAUNCHER__ (set by macOS framework builds) would make it report the launcher's
+# sys.executable instead of the env's, so `site` would not find the env.
+DROPPED = ("PYTHONHOME", "__PYVENV_LAUNCHER__")
+
+
+def variables(env: str, base: "Mapping[str, str] | None" = None) -> dict[str, str]:
+    """The environment variables a script in `env` sees: `base` (os.environ) with the env activated."""
+    result = dict(os.environ if base is None else base)
+    result["VIRTUAL_ENV"] = env
+    result["PATH"] = env_bin(env) + os.pathsep + result.get("PATH", "")
+    for name in DROPPED:
+        result.pop(name, None)
+    return result
+
+
+def activate_here(env: str) -> None:
+    """Activate `env` in this process's own `os.environ` (the in-process launch)."""
+    for name in DROPPED:
+        os.environ.pop(name, None)
+    os.environ["VIRTUAL_ENV"] = env
+    os.environ["PATH"] = env_bin(env) + os.pathsep + os.environ.get("PATH", "")
 
 
 # --- reading and writing ----------------------------------------------------------------------------

@@ -1,7 +1,4 @@
-"""The one-interpreter launch: turn this very process into the env's interpreter running the script.
-
-Also the one activation of an env for a process (`variables`; launch/activate.py names it).
-"""
+"""The one-interpreter launch: turn this very process into the env's interpreter running the script."""
 
 # Exec costs a second interpreter start-up, about as much as the script's own. When the env's
 # interpreter is the very binary already running reprorun, and nothing but the standard library
@@ -17,12 +14,7 @@ Also the one activation of an env for a process (`variables`; launch/activate.py
 import os
 import sys
 
-from reprorun.cachefiles import env_bin, write_atomic
-
-# PYTHONHOME would point the env's interpreter at another installation's standard library;
-# __PYVENV_LAUNCHER__ (set by macOS framework builds) would make it report the launcher's
-# sys.executable instead of the env's, so `site` would not find the env.
-DROPPED = ("PYTHONHOME", "__PYVENV_LAUNCHER__")
+from reprorun.cachefiles import activate_here, write_atomic
 
 _DEFAULT_FLAGS = {
     "debug": 0, "inspect": 0, "interactive": 0, "optimize": 0, "dont_write_bytecode": None,
@@ -42,26 +34,7 @@ _REMOVABLE_HOOKS = {"_distutils_hack": "DistutilsMetaFinder"}
 
 TYPE_CHECKING = False  # typing's own flag costs an import of typing
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from types import CodeType
-
-
-def variables(env: str, base: "Mapping[str, str] | None" = None) -> dict[str, str]:
-    """The environment variables a script in `env` sees: `base` (os.environ) with the env activated."""
-    result = dict(os.environ if base is None else base)
-    result["VIRTUAL_ENV"] = env
-    result["PATH"] = env_bin(env) + os.pathsep + result.get("PATH", "")
-    for name in DROPPED:
-        result.pop(name, None)
-    return result
-
-
-def activate_here(env: str) -> None:
-    """Activate `env` in this process's own `os.environ` (the in-process launch)."""
-    for name in DROPPED:
-        os.environ.pop(name, None)
-    os.environ["VIRTUAL_ENV"] = env
-    os.environ["PATH"] = env_bin(env) + os.pathsep + os.environ.get("PATH", "")
 
 
 def _trampoline(code: "CodeType", namespace: dict[str, object]) -> None:

@@ -34,6 +34,7 @@ from reprorun.cachefiles import (
     published,
     read_lines,
     record_use,
+    variables,
 )  # fmt: skip
 from reprorun.cachefiles import config_text as _config_file
 
@@ -78,8 +79,6 @@ def try_exec(argv: list[str]) -> None:
 
         if inprocess.possible(python, same_executable=True):
             inprocess.run(env, python, script, args, data, code_cache(root, env, script, data))  # never returns
-    from reprorun.inprocess import variables
-
     try:
         os.execve(python, [python, script, *args], variables(env))
     except OSError:
