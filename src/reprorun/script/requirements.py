@@ -16,8 +16,8 @@ from __future__ import annotations
 import operator
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # not typing's: a stdlib-only first run may read requirements here without it
 if TYPE_CHECKING:
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import NormalizedName
