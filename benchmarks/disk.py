@@ -8,6 +8,8 @@ a file hard-linked twice (uv's cache and its envs, reprorun's store and its envs
 - `uv run --script`: its cache (wheels, unpacked archives, script envs);
 - `reprorun --installer uv`: reprorun's cache and the uv cache its uv used;
 - `reprorun --installer pip`: reprorun's cache (pip reads the local wheelhouse, caches nothing).
+
+Beside each figure, in brackets, the part of it that is bytecode (`.pyc` files, each once).
 """
 
 from __future__ import annotations
@@ -30,6 +32,21 @@ def du(*folders: str) -> int:
     return int(out.strip().splitlines()[-1].split()[0])
 
 
+def bytecode(*folders: str) -> int:
+    """Bytes on disk of the `.pyc` files under the folders (each inode once, links not followed)."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for folder in folders:
+        for root, _dirs, names in os.walk(folder):
+            for name in names:
+                if name.endswith(".pyc"):
+                    info = os.lstat(os.path.join(root, name))
+                    if (info.st_dev, info.st_ino) not in seen:
+                        seen.add((info.st_dev, info.st_ino))
+                        total += info.st_blocks * 512
+    return total
+
+
 def section(work: Work, first: str, second: str) -> dict[str, dict[str, float]]:
     """Sizes in MiB for each tool: after the first env, the second env's cost, and the ratios to uv."""
     base = os.path.join(work.root, "disk")
@@ -50,7 +67,9 @@ def section(work: Work, first: str, second: str) -> dict[str, dict[str, float]]:
     for name, (argv, env, folders) in tools.items():
         for script in (first, second):
             subprocess.run([*argv, script], env=env, capture_output=True, check=True)
-            sizes.setdefault(name, {})["first" if script == first else "both"] = du(*folders) / MIB
+            row = sizes.setdefault(name, {})
+            row["first" if script == first else "both"] = du(*folders) / MIB
+            row["bytecode_first" if script == first else "bytecode_both"] = bytecode(*folders) / MIB
         row = sizes[name]
         row["second_env"] = row["both"] - row["first"]
     uv = sizes.get("uv run --script")
@@ -71,7 +90,8 @@ def lines(sizes: dict[str, dict[str, float]]) -> list[str]:
         ratios = ""
         if "first_vs_uv" in row:
             ratios = f"  ({row['first_vs_uv']:.2f}x uv; second env {row['second_env_vs_uv']:.2f}x uv)"
-        out.append(f"  {name:28} after first env {row['first']:8.1f}  second env +{row['second_env']:6.1f}{ratios}")
+        out.append(f"  {name:28} after first env {row['first']:8.1f}  second env +{row['second_env']:6.1f}{ratios}"
+                   f"  [bytecode {row.get('bytecode_first', 0):.1f}, then {row.get('bytecode_both', 0):.1f}]")
     return out
 
 
