@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,19 @@ def test_without_a_usable_store_nothing_changes(tmp_path: Path):
     assert pycache.share(not_a_folder, one) == 0
     assert list((one / SITE).rglob("__pycache__")) == []
     assert run_in(one, "import pkg.core; print(pkg.core.value())").stdout == "42\n"
+
+
+def test_a_store_on_another_file_system_shares_nothing(tmp_path: Path):
+    """Hard links (the count of a folder's users) cannot cross file systems: the env keeps its own."""
+    shm = Path("/dev/shm")
+    one = env(tmp_path / "one")
+    if not shm.is_dir() or shm.stat().st_dev == one.stat().st_dev:
+        pytest.skip("no other file system at /dev/shm")
+    with tempfile.TemporaryDirectory(dir=shm) as other:
+        assert pycache.share(Path(other) / "store", one) == 0
+        assert list((one / SITE).rglob("__pycache__")) == []
+        assert run_in(one, "import pkg.core; print(pkg.core.value())").stdout == "42\n"
+        assert (one / SITE / "pkg/__pycache__").is_dir()  # Python's own, in the env
 
 
 def test_sweep_removes_a_shared_folder_with_its_last_env(tmp_path: Path):

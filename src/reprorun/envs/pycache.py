@@ -65,11 +65,12 @@ def share(store: Path, env: Path) -> int:
         for folder, name in _folders(str(root)):
             try:
                 _link(shared / name, Path(folder), refs / name)
-            except OSError as exc:
+            except (FileExistsError, FileNotFoundError) as exc:  # a race with another build or a sweep
                 log.debug("bytecode of %s not shared: %s", folder, exc)
-                if isinstance(exc, PermissionError) or exc.errno in (18, 31, 95):  # EXDEV, EMLINK, ENOTSUP
-                    return count
                 continue
+            except OSError as exc:  # links refused, a full disk: the rest would fail alike
+                log.debug("bytecode not shared from %s on: %s", folder, exc)
+                return count
             count += 1
     return count
 
