@@ -71,6 +71,16 @@ STDLIB_ONLY: dict[str, set[str]] = {
     "reprorun.launch._headless.notebook": {"reprorun.launch._headless.magics", "reprorun.launch._headless.pyexec",
                                            "reprorun.launch._headless.runtime"},
     "reprorun.envs._compile": set(),
+    # The lean first run (issue 17): a script without requirements built before the command line is imported.
+    "reprorun.launch.firstrun": {
+        "reprorun.warm", "reprorun.cachefiles", "reprorun.inprocess", "reprorun.envs.layout", "reprorun.envs.leanbuild",
+        "reprorun.envs.leankey", "reprorun.launch.remember", "reprorun.script.blocks", "reprorun.script.leanblock",
+    },
+    "reprorun.envs.leankey": {"reprorun.envs.layout", "reprorun.envs.pipconfig"},
+    "reprorun.envs.leanbuild": {"reprorun", "reprorun.envs.layout", "reprorun.envs.leankey", "reprorun.envs.locks",
+                                "reprorun.envs.liveness"},
+    "reprorun.script.leanblock": set(),
+    "reprorun.launch.remember": {"reprorun.envs.layout", "reprorun.warm"},
 }
 
 # The pure core: what each may import from reprorun (nothing else, and no file system).
@@ -262,7 +272,8 @@ def test_start_up_modules_import_only_what_they_may(name: str) -> None:
     }
     # IPython, traitlets: the runner uses them when the env has them;
     # _headless: the runner's own parts, imported by that name when an env's interpreter runs it by path.
-    tolerated = {"reprorun", "__future__", "platformdirs", "IPython", "traitlets", "_headless"}
+    # _sha2/_sha256: the builtin sha256 of each version (the lean first run's key, envs/leankey.py).
+    tolerated = {"reprorun", "__future__", "platformdirs", "IPython", "traitlets", "_headless", "_sha2", "_sha256"}
     assert not third_party - set(sys.stdlib_module_names) - tolerated, third_party
 
 

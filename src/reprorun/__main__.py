@@ -7,7 +7,8 @@ import sys
 
 
 def main(*, warm_tried: bool = False) -> None:
-    """Try the warm path first (no heavy imports); fall back to the full command line.
+    """Try the warm path first (no heavy imports), then the lean first run (launch/firstrun.py);
+    fall back to the full command line.
 
     `warm_tried`: the caller (the `reprorun` script) has tried the warm path already.
     """
@@ -16,6 +17,10 @@ def main(*, warm_tried: bool = False) -> None:
         from reprorun.warm import start
 
         start(argv)
+    if os.environ.get("REPRORUN_WARM", "1") != "0":
+        from reprorun.launch.firstrun import start as first_run
+
+        first_run(argv)  # no env yet: one without requirements is built and run here, without the CLI
     if os.environ.get("REPRORUN_WARM", "1") != "0" and (
         os.environ.get("REPRORUN_RECORD") or any(arg.startswith("--record") for arg in argv)
     ):
