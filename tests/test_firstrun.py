@@ -314,3 +314,66 @@ def test_a_warm_start_never_imports_the_lean_build(caches, tmp_path, reprorun_ex
     again, imported = _run(reprorun_exe, script, env={"REPRORUN_CACHE_DIR": str(lean)})
     assert again.returncode == 0
     assert not {name for name in imported if "lean" in name or "firstrun" in name}
+
+
+PROBE = '''\
+"""The probe's docstring."""
+import json, os, site, sys, sysconfig
+main = sys.modules["__main__"]
+print(json.dumps({
+    "executable": sys.executable, "prefix": sys.prefix, "exec_prefix": sys.exec_prefix,
+    "base_prefix": sys.base_prefix, "base_executable": getattr(sys, "_base_executable", None),
+    "path": sys.path, "site": site.getsitepackages(), "user_site": site.ENABLE_USER_SITE,
+    "argv": sys.argv, "orig_argv": sys.orig_argv, "flags": str(sys.flags),
+    "venv": os.environ.get("VIRTUAL_ENV"), "path_head": os.environ["PATH"].split(os.pathsep)[0],
+    "main_attrs": sorted(vars(main)), "name": __name__, "file": __file__, "doc": __doc__,
+    "package": __package__, "spec": repr(__spec__), "cached": main.__cached__,
+    "loader": type(__loader__).__name__, "purelib": sysconfig.get_paths()["purelib"],
+    "meta_path": [type(f).__name__ for f in sys.meta_path],
+    "non_stdlib": sorted(n for n in sys.modules if n.partition(".")[0] not in sys.stdlib_module_names),
+}, indent=1))
+'''
+
+
+@pytest.fixture(scope="module")
+def plain_launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv seeing reprorun through a `.pth`, with uv beside its Python (as pipx and `uv tool
+    install` make it; tests/test_inprocess.py's "plain" launcher): no editable-install hook, so
+    the in-process launch applies (this suite's own venv has one)."""
+    import sysconfig
+
+    import reprorun
+
+    venv = tmp_path_factory.mktemp("launcher") / "venv"
+    base = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
+    purelib = Path(subprocess.run([str(venv / "bin" / "python"), "-c",
+                                   "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                  check=True, capture_output=True, text=True).stdout.strip())  # fmt: skip
+    source = Path(reprorun.__file__).resolve().parent.parent
+    (purelib / "reprorun-test.pth").write_text(f"{source}\n{sysconfig.get_paths()['purelib']}\n")
+    (venv / "bin" / "uv").symlink_to(Path(sys.prefix, "bin", "uv"))
+    return venv / "bin" / "python"
+
+
+def test_the_script_sees_what_it_sees_when_the_full_path_execs_it(plain_launcher, tmp_path):
+    script = tmp_path / "probe.py"
+    script.write_text(FORMS["requires-python"] + PROBE + "print(open('/proc/self/cmdline').read().split(chr(0))[1])\n")
+    caches = tmp_path / "lean cache", tmp_path / "full cache"
+    said = []
+    for cache, warm in zip(caches, ("1", "0"), strict=True):
+        interpreters.inspect(str(plain_launcher), cache / layout.INTERPRETERS)  # as any earlier run leaves it
+        said.append(subprocess.run([str(plain_launcher), "-m", "reprorun", "--python", str(plain_launcher), script,
+                                    "arg one", "\u00fc"], env={**os.environ, "REPRORUN_CACHE_DIR": str(cache),
+                                    "REPRORUN_WARM": warm}, cwd=tmp_path, capture_output=True, text=True,
+                                   timeout=300, check=False))  # fmt: skip
+    first, other = said
+    assert first.returncode == other.returncode == 0, first.stderr + other.stderr
+    assert first.stderr == other.stderr
+    (lean_seen, lean_process), (full_seen, full_process) = (
+        _normalized(result.stdout, cache).rsplit("\n", 2)[:2] for result, cache in zip(said, caches, strict=True)
+    )
+    assert lean_process == "-m"  # still the process that started as `python -m reprorun`: lean, in-process
+    assert full_process == str(script)  # ENV/bin/python probe.py
+    assert json.loads(lean_seen) == json.loads(full_seen)
+    assert _tree(caches[0]) == _tree(caches[1])
