@@ -2,14 +2,17 @@
 
     python benchmarks/instructions.py [--json out.json]
 
-Run it after `benchmarks/run.py` (it uses the installs and caches that run.py made in
-benchmarks/.work/). For each install of reprorun it counts, under `valgrind --tool=callgrind
---trace-children=yes`, the instructions of the six script started by the bare `python` of its
-env and by `reprorun --python PATH`, and prints their ratio. An install whose launch execs (pipx)
-is left out: an exec keeps the process, and valgrind then reports only the new program.
+Run it after `benchmarks/run.py --only installs --quick` (it uses the installs and caches that
+run.py made in benchmarks/.work/). For each install of reprorun it counts, under `valgrind
+--tool=callgrind --trace-children=yes`, the instructions of the six script started by the bare
+`python` of its env, by `reprorun --python PATH` and by `uv run --script`, and prints the ratios.
+A launch that execs (pipx's) is counted whole: `--dump-before=execve` saves the first program's
+count before the exec replaces it. The command's `#!` line is run as the kernel would run it
+(`INTERPRETER [ARG] COMMAND ...`): valgrind would otherwise show the script as /proc/self/exe.
 Counts are the same from one run to the next (within 0.1 %), so one run of each is enough. They
-are not time: a system call or a page fault costs more than an instruction. The targets are
-judged on wall-clock time (run.py); this is the check that does not depend on the load.
+are not time: a system call or a page fault costs more than an instruction, and uv's threads run
+side by side. The targets are judged on wall-clock time (run.py); this is the check that does not
+depend on the load.
 """
 
 from __future__ import annotations
@@ -39,17 +42,33 @@ def count(argv: list[str], env: dict[str, str]) -> int:
     """Instructions executed by argv and every process it execs or starts."""
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, "cg.%p")
-        subprocess.run(["valgrind", "--tool=callgrind", "--trace-children=yes", f"--callgrind-out-file={out}", *argv],
-                       env=env, capture_output=True, check=True)  # fmt: skip
+        process = subprocess.Popen(["valgrind", "--tool=callgrind", "--trace-children=yes", "--dump-before=execve",
+                                    f"--callgrind-out-file={out}", *argv], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        if process.wait() != 0:
+            raise subprocess.CalledProcessError(process.returncode, argv)
         total = 0
         for path in glob.glob(os.path.join(folder, "cg.*")):
+            pid, _, part = os.path.basename(path)[3:].partition(".")
+            if part and pid != str(process.pid):
+                continue  # a forked child's count before its exec starts with its parent's: counted there
             with open(path, encoding="utf-8") as handle:
                 total += next(int(line.split()[1]) for line in handle if line.startswith(("summary:", "totals:")))
         return total
 
 
+def as_the_kernel_runs(command: str) -> list[str]:
+    """A `#!` script as the kernel starts it: its interpreter (and the one argument), then the script."""
+    with open(command, "rb") as handle:
+        first = handle.readline().decode().strip()
+    if not first.startswith("#!"):
+        return [command]
+    interpreter, _, argument = first[2:].strip().partition(" ")
+    return [interpreter, *([argument.strip()] if argument.strip() else []), command]
+
+
 def measure(work: Work, script: str) -> dict[str, dict[str, float]]:
-    """Per install: the bare start's and reprorun's instruction counts (millions) and their ratio."""
+    """Per install: the bare start's, reprorun's and uv run's instruction counts (millions) and the ratios."""
     found: dict[str, dict[str, float]] = {}
     for name, (relative_command, relative_python) in INSTALLS.items():
         command, python = os.path.join(WORK, relative_command), os.path.join(WORK, relative_python)
@@ -61,14 +80,16 @@ def measure(work: Work, script: str) -> dict[str, dict[str, float]]:
         subprocess.run(reprorun, env=env, capture_output=True, check=True)
         where = [*reprorun[:-1], script.replace(".py", "_probe.py")]
         seen = json.loads(subprocess.run(where, env=env, capture_output=True, text=True, check=True).stdout)
-        if not any(os.path.basename(part) == "reprorun" for part in seen["cmdline"]):
-            # An exec keeps the pid and valgrind then counts only the new image: not comparable.
-            found[name] = {"python_M": None, "reprorun_M": None, "ratio": None, "launch": "exec"}  # type: ignore[dict-item]
-            continue
+        launch = "in-process" if any(os.path.basename(part) == "reprorun" for part in seen["cmdline"]) else "exec"
         bare = count([str(seen["executable"]), script], env)
-        mine = count(reprorun, env)
-        found[name] = {"python_M": round(bare / 1e6, 2), "reprorun_M": round(mine / 1e6, 2),
-                       "ratio": round(mine / bare, 3), "launch": "in-process"}  # type: ignore[dict-item]  # fmt: skip
+        mine = count([*as_the_kernel_runs(command), *reprorun[1:]], env)
+        row = {"python_M": round(bare / 1e6, 2), "reprorun_M": round(mine / 1e6, 2), "ratio": round(mine / bare, 3),
+               "launch": launch}  # fmt: skip
+        if work.uv:
+            subprocess.run([work.uv, "run", "--script", script], env=env, capture_output=True, check=True)
+            uv = count([work.uv, "run", "--script", script], env)
+            row.update(uv_M=round(uv / 1e6, 2), ratio_uv=round(mine / uv, 3))
+        found[name] = row  # type: ignore[assignment]
     return found
 
 
@@ -91,11 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     found = measure(work, script)
     print("instructions of a warm start of the six script (valgrind callgrind, millions)")
     for name, row in found.items():
-        if row["ratio"] is None:
-            print(f"  {name:18} exec: not counted (valgrind loses the instructions before an exec)")
-            continue
-        print(f"  {name:18} python {row['python_M']:7.2f}M  reprorun --python PATH {row['reprorun_M']:7.2f}M"
-              f"  {row['ratio']:.2f}x")  # fmt: skip
+        versus_uv = f"; uv run {row['uv_M']:7.2f}M, {row['ratio_uv']:.2f}x uv" if "uv_M" in row else ""
+        print(f"  {name:16} python {row['python_M']:6.2f}M  reprorun --python PATH ({row['launch']}) "
+              f"{row['reprorun_M']:6.2f}M  {row['ratio']:.2f}x python{versus_uv}")  # fmt: skip
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(found, handle, indent=2)

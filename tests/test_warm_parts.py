@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,38 @@ def test_configured_root_gives_up_or_agrees(tmp_path: Path, text: str) -> None:
 
 def test_configured_root_without_a_config() -> None:
     assert warm.configured_root("") is None
+
+
+# --- the interpreter running reprorun, and the hash ----------------------------------------------------
+
+
+def test_own_executable_is_the_real_path_of_this_interpreter() -> None:
+    assert warm.own_executable() == os.path.realpath(sys.executable)
+
+
+def test_runs_here_follows_links_and_tells_other_files(tmp_path: Path) -> None:
+    link = tmp_path / "python"
+    link.symlink_to(sys.executable)
+    assert warm.runs_here(sys.executable) and warm.runs_here(str(link))
+    copy = tmp_path / "copy"
+    copy.write_bytes(Path(sys.executable).read_bytes())
+    assert not warm.runs_here(str(copy))  # the same bytes are another file: its own prefix, its own start
+    assert not warm.runs_here(str(tmp_path / "missing"))
+
+
+def test_own_executable_without_proc_is_still_the_real_path(tmp_path: Path) -> None:
+    # where /proc/self/exe cannot be read or names another file (valgrind names a `#!` script)
+    code = ("import os, sys\nos.readlink = lambda path: sys.argv[1]\nfrom reprorun import warm\n"
+            "print(warm.own_executable() == os.path.realpath(sys.executable))")  # fmt: skip
+    for named in (str(tmp_path), "relative", "/nonexistent/python"):
+        found = subprocess.run([sys.executable, "-c", code, named], capture_output=True, text=True, check=True)
+        assert found.stdout == "True\n", named
+
+
+def test_digest_is_128_bits_of_the_builtin_keyed_hash() -> None:
+    import _imp
+
+    assert len(warm.digest(b"")) == 16
+    keys = (0x7265_7072_6F72_756E, 0x7761_726D_2D73_7461)
+    assert warm.digest(b"a") == _imp.source_hash(keys[0], b"a") + _imp.source_hash(keys[1], b"a")
+    assert len({warm.digest(bytes([n])) for n in range(256)}) == 256

@@ -74,12 +74,9 @@ def possible(env_python: str, *, same_executable: bool = False) -> bool:
         return False  # an import hook, e.g. from a `.pth` file or an editable install
     if "distutils" in sys.modules:
         return False  # loaded through a hook, or not: either way not what a fresh start has
-    stdlib = sys.stdlib_module_names
-    return all(
-        name.partition(".")[0] in stdlib or name == "__main__" or name.startswith("reprorun")
-        or name in _REMOVABLE_HOOKS
-        for name in list(sys.modules)
-    )
+    # Top-level names as a set, compared in C: a loop over every loaded module costs twice as much.
+    loaded = {name.partition(".")[0] for name in list(sys.modules) if name not in _REMOVABLE_HOOKS}
+    return not loaded.difference(sys.stdlib_module_names, ("__main__", "reprorun"))
 
 
 def _removable(finder: object) -> bool:

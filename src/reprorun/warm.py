@@ -74,7 +74,7 @@ def try_exec(argv: list[str]) -> None:
         return
     root, env, _key, data = found
     python = env_python(env)
-    if os.path.realpath(python) == own_executable():  # else exec: no need to load the in-process launch
+    if runs_here(python):  # else exec: no need to load the in-process launch
         from reprorun import inprocess
 
         if inprocess.possible(python, same_executable=True):
@@ -86,11 +86,28 @@ def try_exec(argv: list[str]) -> None:
 
 
 def own_executable() -> str:
-    """The real path of the interpreter running reprorun, resolved once per process."""
-    global _own  # noqa: PLW0603 - a per-process memo (each resolution is a dozen system calls)
+    """The real path of the interpreter running reprorun, found once per process."""
+    global _own  # noqa: PLW0603 - a per-process memo
     if _own is None:
-        _own = os.path.realpath(sys.executable)
+        # The kernel's answer where there is one, checked to be sys.executable's file (valgrind, for
+        # one, names the script a `#!` line started): two system calls, where os.path.realpath walks
+        # every folder of the path (a quarter of a million instructions, docs/performance.md).
+        try:
+            found = os.readlink("/proc/self/exe")
+            _own = found if os.path.samestat(os.stat(found), os.stat(sys.executable)) else None
+        except OSError:
+            pass
+        if _own is None:
+            _own = os.path.realpath(sys.executable)
     return _own
+
+
+def runs_here(python: str) -> bool:
+    """Whether `python` is the very interpreter running reprorun (the same file, through any links)."""
+    try:
+        return os.path.samestat(os.stat(python), os.stat(own_executable()))
+    except OSError:
+        return False
 
 
 def find(python_request: str | None, cache_dir: str | None, script: str) -> tuple[str, str, str, str] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from reprorun.envs import layout
-from reprorun.warm import block_text, code_cache, config_text, fingerprint, own_executable
+from reprorun.warm import block_text, code_cache, config_text, fingerprint, runs_here
 
 
 def eligible(ns: object) -> bool:
@@ -48,7 +48,7 @@ def _write_code(root: str, key: str, script: str) -> None:
     if build is None or script.endswith(".ipynb"):
         return  # a notebook is run by the runner or a kernel, never by the in-process launch
     env = layout.env_dir(root, build)
-    if os.path.realpath(layout.env_python(env)) != own_executable():
+    if not runs_here(layout.env_python(env)):
         return  # such a start execs the env's Python, which compiles the script itself
     try:
         with open(script, "rb") as handle:
