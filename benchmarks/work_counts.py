@@ -6,6 +6,8 @@ Counts, not seconds (issue 11: "work done once"), so the figures do not depend o
 load. Each command runs in its own interpreter with a small prelude that counts calls; a command
 that would exec the script reports its counts instead. Offline: the packages come from tests'
 tiny wheelhouse. `--src` measures another checkout's `src` (for a before/after comparison).
+A requirement parse is packaging's, or a requirement read in its plain spelling without packaging
+(script/requirements.py `plain`, each text once, unless packaging parses it too).
 """
 
 from __future__ import annotations
@@ -23,10 +25,26 @@ import builtins, collections, os, pathlib, sys
 counts = collections.Counter()
 import packaging.requirements as pr
 original = pr.Requirement.__init__
-def init(self, *a, **k):
+parsed = set()
+def init(self, text, *a, **k):
     counts["requirement parses"] += 1
-    return original(self, *a, **k)
+    parsed.add(text)
+    return original(self, text, *a, **k)
 pr.Requirement.__init__ = init
+# A requirement in its plainest spelling is read without packaging (script/requirements.py `plain`):
+# each text read only that way counts as one parse as well.
+read_plainly = set()
+import reprorun.script.requirements as requirements
+if hasattr(requirements, "plain"):
+    plain = requirements.plain
+    def counting_plain(text):
+        found = plain(text)
+        if found is not None:
+            read_plainly.add(text)
+        return found
+    requirements.plain = counting_plain
+def plain_parses():
+    return len(read_plainly - parsed)
 CONFIG = os.environ["REPRORUN_CONFIG"]
 opened = builtins.open
 def counting_open(file, *a, **k):
@@ -61,6 +79,8 @@ except ImportError:
     import reprorun.launch.warm as warm
 inprocess.possible = lambda *a, **k: False
 def report(*a):
+    if plain_parses():
+        counts["requirement parses"] += plain_parses()
     print(dict(counts), file=sys.stderr)
     os._exit(0)
 warm.os.execve = report
