@@ -19,12 +19,11 @@ from __future__ import annotations
 import os
 import sys
 
-from reprorun import warm
-from reprorun.cachefiles import variables
-from reprorun.envs import layout, leanbuild, leankey
-from reprorun.launch import remember
-from reprorun.script import leanblock
-from reprorun.script.blocks import scan
+from reprorun import cachefiles, warm  # both loaded by the warm start already
+
+# Every other module is imported only once the command line is a plain run of a script, and each
+# only when the step before it has not already left the work to the full path: a command, or a
+# script with requirements, pays next to nothing for this attempt.
 
 _FLAGS = {"--offline", "--refresh", "--quiet"}
 _VALUED = {"--python", "--cache-dir", "--installer"}
@@ -59,6 +58,9 @@ def start(argv: list[str]) -> None:
         if run is None or found is None:
             return
         root, doc, python, data = found
+        from reprorun.envs import layout, leanbuild, leankey
+        from reprorun.launch import remember
+
         build = leanbuild.ensure(root, doc, python, run.script, run)
         if build is None:
             return
@@ -68,20 +70,20 @@ def start(argv: list[str]) -> None:
         remember.record(root, text, run.script, run.python, leankey.digest(doc), python["executable"])
     except (OSError, ValueError, UnicodeError):
         return
-    _launch(root, layout.env_dir(root, build), run.script, run.args, data)
+    _launch(root, cachefiles.env_dir(root, build), run.script, run.args, data)
 
 
 def _launch(root: str, env: str, script: str, args: list[str], data: bytes) -> None:
     """Run the script in the env as the warm start does (warm.try_exec): in this process when the
     env's interpreter is this one and nothing but the standard library is loaded, else exec."""
-    python = layout.env_python(env)
+    python = cachefiles.env_python(env)
     if os.path.realpath(python) == warm.own_executable():
         from reprorun import inprocess
 
         if inprocess.possible(python, same_executable=True):
             inprocess.run(env, python, script, args, data, warm.code_cache(root, env, script, data))  # never returns
     try:
-        os.execve(python, [python, script, *args], variables(env))
+        os.execve(python, [python, script, *args], cachefiles.variables(env))
     except OSError:
         return  # the full path finds the env and says what is wrong
 
@@ -130,10 +132,10 @@ def _decide(run: _Run) -> tuple[str, dict[str, Any], dict[str, str], bytes] | No
     if configured is None or (os.environ.get("REPRORUN_CONFIG", "").strip() and not config):
         return None  # a file saying more, or REPRORUN_CONFIG naming none: the full path reads or reports it
     installer = run.installer or os.environ.get("REPRORUN_INSTALLER") or configured.get("installer") or "auto"
-    if installer not in ("auto", "uv") or leanbuild.uv_executable() is None:
+    if installer not in ("auto", "uv"):
         return None  # the pip backend builds with virtualenv: the full path's work
     root = run.cache_dir or os.environ.get("REPRORUN_CACHE_DIR") or warm.configured_root(config)
-    root = root or layout.default_root()
+    root = root or cachefiles.default_root()
     if not root:
         return None
     root = os.path.abspath(os.path.expanduser(root))
@@ -143,6 +145,11 @@ def _decide(run: _Run) -> tuple[str, dict[str, Any], dict[str, str], bytes] | No
     requires = _requires_python(data.decode("utf-8"))
     if requires is None:
         return None
+    from reprorun.envs import leanbuild, leankey
+    from reprorun.script import leanblock
+
+    if leanbuild.uv_executable() is None:
+        return None  # auto without uv means pip; uv elsewhere (PATH): the full path finds it
     sources = leankey.sources()
     python = None if sources is None else _interpreter(root, run.python)
     if sources is None or python is None or leanblock.fits(requires, python["version"]) is not True:
@@ -185,16 +192,22 @@ def _requires_python(text: str) -> str | None:
     block = warm.block_text(text)
     if block is None:
         return None
+    from reprorun.script import leanblock
+
     if not block:  # no block: no PEP 722 comment, no install lines to tell of
         return None if "pendenc" in text.lower() or leanblock.may_have_install_lines(text) else ""
     if text.count("///") != 2:
         return None  # another block, or a near miss the full path warns about
+    from reprorun.script.blocks import scan
+
     return leanblock.requires_python(scan(block).of_type("script")[0].content)
 
 
 def _interpreter(root: str, request: str | None) -> dict[str, str] | None:
     """The interpreter selection.select chooses, as the cache describes it: with no request, the
     one running reprorun; with a path, that file."""
+    from reprorun.envs import leankey
+
     if request is None:
         if os.environ.get("REPRORUN_PYTHON"):
             return None
