@@ -101,13 +101,18 @@ class Cache:
         return path
 
     def publish(self, key: str, env: Path, doc: dict[str, Any], info: dict[str, Any]) -> None:
-        """Write the key document, then the completion marker, then the pointer: in that order."""
-        layout.write_atomic(str(env / KEY_FILE), json.dumps(doc, indent=2, sort_keys=True) + "\n")
-        layout.write_atomic(str(env / COMPLETE), json.dumps(info, indent=2, sort_keys=True) + "\n")
+        """Write the key document, then the completion marker, then the pointer: in that order.
+
+        Each is renamed into place, not fsynced: a killed build leaves the old file or the new one,
+        and a file the system lost in a crash reads as damage the next run repairs (docs/cache.md),
+        so a sync to the disk (a server round trip on NFS) would buy nothing.
+        """
+        layout.write_atomic(str(env / KEY_FILE), json.dumps(doc, indent=2, sort_keys=True) + "\n", durable=False)
+        layout.write_atomic(str(env / COMPLETE), json.dumps(info, indent=2, sort_keys=True) + "\n", durable=False)
         # The builder holds its new env from before it is published: no prune can take it away
         # between publication and the run (or `sync`) that follows in this process.
         locks.hold_for_run(str(self.path), env.name)
-        layout.write_atomic(layout.pointer(str(self.path), key), env.name + "\n")
+        layout.write_atomic(layout.pointer(str(self.path), key), env.name + "\n", durable=False)
         self.touch(env.name)
 
     def discard_unpublished(self, key: str) -> None:

@@ -108,10 +108,10 @@ def _build(root: str, key: str, doc: dict[str, Any], python: dict[str, str], lab
             info = {"created": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "reprorun": __version__,
                     "installer": "uv", "interpreter": python["executable"], "packages": 0,
                     "seconds": round(time.monotonic() - started, 2), "built-from-source": []}  # fmt: skip
-            layout.write_atomic(os.path.join(env, layout.KEY_FILE), leankey.dumps(doc, indent=2) + "\n")
-            layout.write_atomic(os.path.join(env, layout.COMPLETE), leankey.dumps(info, indent=2) + "\n")
+            layout.write_atomic(os.path.join(env, layout.KEY_FILE), leankey.dumps(doc, indent=2) + "\n", durable=False)
+            layout.write_atomic(os.path.join(env, layout.COMPLETE), leankey.dumps(info, indent=2) + "\n", durable=False)
             locks.hold_for_run(root, build)
-            layout.write_atomic(layout.pointer(root, key), build + "\n")
+            layout.write_atomic(layout.pointer(root, key), build + "\n", durable=False)
             published = True
             layout.record_use(root, build)
         finish()
