@@ -23,7 +23,7 @@ from reprorun.errors import InterpreterError
 
 log = logging.getLogger("reprorun")
 
-try:  # the builtin sha256 costs far less to import than hashlib's OpenSSL binding (as in launch/warm.py)
+try:  # the builtin sha256 costs far less to import than hashlib's OpenSSL binding
     from _sha2 import sha256  # type: ignore[import-not-found]  # Python >= 3.12
 except ImportError:  # pragma: no cover - depends on the Python version
     try:

@@ -77,7 +77,7 @@ def _launch(root: str, env: str, script: str, args: list[str], data: bytes) -> N
     """Run the script in the env as the warm start does (warm.try_exec): in this process when the
     env's interpreter is this one and nothing but the standard library is loaded, else exec."""
     python = cachefiles.env_python(env)
-    if os.path.realpath(python) == warm.own_executable():
+    if warm.runs_here(python):  # one stat comparison, as the warm start's (a realpath walk costs more)
         from reprorun import inprocess
 
         if inprocess.possible(python, same_executable=True):
