@@ -35,7 +35,7 @@ from reprorun.cachefiles import (
     read_lines,
     record_use,
     variables,
-)  # fmt: skip
+)
 from reprorun.cachefiles import config_text as _config_file
 
 try:
@@ -58,13 +58,14 @@ _own: "str | None" = None
 
 def start(argv: list[str]) -> None:
     """Run the script now if its env is cached (never returns then); else return to the CLI."""
-    # `REPRORUN_WARM=0` turns the warm path off; a recorded run keeps a parent (records/fast.py).
-    if os.environ.get("REPRORUN_WARM", "1") != "0" and not os.environ.get("REPRORUN_RECORD", "").strip():
+    if os.environ.get("REPRORUN_WARM", "1") != "0":  # `REPRORUN_WARM=0` turns the warm path off
         try_exec(argv)
 
 
 def try_exec(argv: list[str]) -> None:
     """Launch the script if its env is known and intact; otherwise return and let the CLI work."""
+    if os.environ.get("REPRORUN_RECORD", "").strip():
+        return  # a recorded run keeps a parent (records/supervise.py; its warm start: records/fast.py)
     parsed = _parse(argv)
     if parsed is None:
         return
