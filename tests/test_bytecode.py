@@ -1,6 +1,6 @@
-"""pip builds: pip installs without compiling, `_compile.py` compiles on every core (issue 7);
-bytecode is shared between envs through the store (issue 17; tests/test_bytecode_store.py,
-tests/test_pycache_shared.py)."""
+"""Bytecode: no build compiles; a run writes what it imports into `__pycache__` folders shared
+between envs through the store (issue 17; tests/test_bytecode_store.py, tests/test_pycache_shared.py);
+`_compile.py` compiles an env whole on every core (issue 7), for `submit`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from reprorun.envs import _compile
+from reprorun.envs.installers.pip import compile_env
 from reprorun.envs.installers.venv import env_python
 from wheelhouse import Spec, build_wheel
 
@@ -45,7 +46,7 @@ def _stale(pyc: Path, source: Path) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("version", ["this", "3.10"])
-def test_pip_builds_leave_valid_bytecode_for_every_module_as_pip_would(
+def test_pip_builds_share_valid_bytecode_as_pip_would_write_it(
     run_reprorun, tmp_path: Path, cache_dir: Path, version: str
 ):
     python = sys.executable if version == "this" else version  # reprorun finds 3.10 on PATH or in pyenv
@@ -59,21 +60,27 @@ def test_pip_builds_leave_valid_bytecode_for_every_module_as_pip_would(
         import manymods.m149
         print(manymods.m149.VALUE)
     """))
-    # Twice: the second env's sources become links to the store's copies (with their mtimes) and
-    # its bytecode must be written for those. A user's PYTHONDONTWRITEBYTECODE does not stop it,
-    # as it does not stop pip's own compiling; without the `import`, bytecode only comes from the build.
+    # Twice: the second env's sources become links to the store's copies (with their mtimes), and
+    # its `__pycache__` is the first env's. The build compiles nothing: the first run writes what
+    # it imports (the user allows it here), into the store.
     for extra in ((), ("--refresh",)):
         result = run_reprorun("--installer", "pip", "--python", python, "--find-links", links, *extra, script,
-                              env={"PYTHONDONTWRITEBYTECODE": "1"})  # fmt: skip
+                              env={"PYTHONDONTWRITEBYTECODE": ""})  # fmt: skip
         if version != "this" and "no Python" in result.stderr:
             pytest.skip(f"no Python {version} here")
         assert (result.returncode, result.stdout) == (0, "149\n"), result.stderr
-        assert "could not compile" not in result.stderr
-    envs = sorted((cache_dir / "envs").iterdir())
+    envs = sorted((cache_dir / "envs").iterdir(), key=lambda env: env.stat().st_mtime)
     assert len(envs) == 2
+    first, second = (next(env.glob("lib/python*/site-packages/manymods/m100.py")) for env in envs)
+    assert first.stat().st_ino == second.stat().st_ino  # the sources are shared through the store
+    caches = [first.parent / "__pycache__", second.parent / "__pycache__"]  # ... and so is their bytecode
+    assert all(path.is_symlink() for path in caches) and caches[0].resolve() == caches[1].resolve()
+    tag = subprocess.run([str(env_python(envs[0])), "-c", "import sys; print(sys.implementation.cache_tag)"],
+                         capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    assert sorted(p.name for p in caches[0].glob("*.pyc")) == [f"__init__.{tag}.pyc", f"m149.{tag}.pyc"]
+    # What `submit` runs before an array's tasks: every module compiled once, valid for both envs.
+    compile_env(envs[1])
     for env in envs:
-        tag = subprocess.run([str(env_python(env)), "-c", "import sys; print(sys.implementation.cache_tag)"],
-                             capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
         (package,) = env.glob("lib/python*/site-packages/manymods")
         sources = sorted(package.glob("*.py"))
         assert len(sources) == MODULES + 2  # __init__, the modules, the one that does not compile
@@ -85,20 +92,10 @@ def test_pip_builds_leave_valid_bytecode_for_every_module_as_pip_would(
                 assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0  # checked by mtime, as pip writes it
         assert state.pop("broken_syntax.py") == "missing"
         assert set(state.values()) == {"ok"}, {name: s for name, s in state.items() if s != "ok"}
-    first, second = (next(env.glob("lib/python*/site-packages/manymods/m100.py")) for env in envs)
-    assert first.stat().st_ino == second.stat().st_ino  # the sources are shared through the store
-    # ... and so is their bytecode (issue 17): compiled with the env-relative name, it is the same
-    # file in both envs. (Python replaces that name with the source's path when it loads it.)
-    pycs = [next(env.glob("lib/python*/site-packages/manymods/__pycache__/m100.*.pyc")) for env in envs]
-    assert pycs[0].stat().st_ino == pycs[1].stat().st_ino
-    shared = [len(list(env.glob("lib/python*/site-packages/manymods/__pycache__/*.pyc"))) for env in envs]
-    assert shared == [MODULES + 1] * 2
-    inodes = [{p.stat().st_ino for p in env.glob("lib/python*/site-packages/manymods/__pycache__/*.pyc")}
-              for env in envs]  # fmt: skip
-    assert inodes[0] == inodes[1]
-    read = f"import marshal; print(marshal.loads(open({str(pycs[0])!r}, 'rb').read()[16:]).co_filename)"
+    pyc100 = caches[0] / f"m100.{tag}.pyc"
+    read = f"import marshal; print(marshal.loads(open({str(pyc100)!r}, 'rb').read()[16:]).co_filename)"
     named = subprocess.run([str(env_python(envs[0])), "-c", read], capture_output=True, text=True, check=True)
-    assert named.stdout.strip() == str(first.relative_to(envs[0]))  # lib/python3.X/site-packages/manymods/m100.py
+    assert named.stdout.strip() == str(second.relative_to(envs[1]))  # lib/python3.X/site-packages/manymods/m100.py
 
 
 def test_split_shares_bytes_evenly_largest_first():
@@ -142,9 +139,8 @@ class Shape:
 def test_tracebacks_inspect_and_coverage_name_the_env_files(
     run_reprorun, tmp_path: Path, cache_dir: Path, installer: str
 ):
-    """Bytecode shared between envs (pip: compiled with a stable name, linked from the store; uv:
-    written by the first env's run into a `__pycache__` in the store): tracebacks and tools still
-    name each env's own files."""
+    """Bytecode shared between envs (pip and uv alike: written by the first env's run into a
+    `__pycache__` in the store): tracebacks and tools still name each env's own files."""
     links = tmp_path / "links"
     build_wheel(Spec("traced", "1.0", "traced", extra_files=(("traced/mod.py", TRACED),)), links)
     script = tmp_path / "s.py"
@@ -162,7 +158,7 @@ def test_tracebacks_inspect_and_coverage_name_the_env_files(
             traceback.print_exc()
     """))
     for extra in ((), ("--refresh",)):
-        # uv's first run writes the bytecode it imports into the store (pycache.py): let it write
+        # the first run writes the bytecode it imports into the store (pycache.py): let it write
         result = run_reprorun("--installer", installer, "--python", sys.executable, "--find-links", links, *extra,
                               script, env={"PYTHONDONTWRITEBYTECODE": ""})  # fmt: skip
         assert result.returncode == 0, result.stderr

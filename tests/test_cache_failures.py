@@ -125,6 +125,10 @@ def _bulky_setup(tmp_path: Path, wheelhouse: Path) -> tuple[Path, Path, Path]:
 
 
 def test_a_disk_that_fills_at_any_step_of_a_pip_build(tmp_path: Path, wheelhouse: Path, run_reprorun) -> None:
+    # A coarse scan of the space left, then a bisection down to a page between the last failure
+    # and the first success. No step after pip needs space that pip's install did not free (the
+    # store and the shared `__pycache__` folders are links, the publication a few small files:
+    # no build compiles bytecode any more), so the failures are while creating and in pip.
     wheels, warm, script = _bulky_setup(tmp_path, wheelhouse)
     steps: set[str] = set()
     with tmpfs("48m") as disk:
@@ -132,25 +136,40 @@ def test_a_disk_that_fills_at_any_step_of_a_pip_build(tmp_path: Path, wheelhouse
         env = {"REPRORUN_CACHE_DIR": str(cache), "PIP_FIND_LINKS": str(wheels), "REPRORUN_INSTALLER": "pip"}
         # A first build unpacks pip into the cache and puts alpha's files in the store.
         assert run_reprorun(warm, env=env).returncode == 0
-        store_before = sorted(os.listdir(cache / "store"))
-        envs_before = sorted(os.listdir(cache / "envs"))
-        for leave_kb in (0, 40, 300, 600, 1100, 1700, 2600, 4000):
-            ballast = fill(disk, leave_kb * 1024)
-            result = run_reprorun("-v", script, env=env, timeout=120)
+        before = _contents(cache)
+
+        def build_with(leave: int) -> bool:
+            nonlocal before
+            ballast = fill(disk, leave)
+            result = run_reprorun("-v", "--refresh", script, env=env, timeout=120)  # a new build each time
             ballast.unlink()
             if result.returncode == 0:
                 steps.add("succeeded")
-                break
+                before = _contents(cache)
+                return True
             assert_clear_cache_error(result, cache)
             assert "is full" in result.stderr
             steps.add(_last_step(result.stderr))
             # Everything the failed build wrote is gone: its env, its store entries, its temporaries.
-            assert sorted(os.listdir(cache / "envs")) == envs_before
-            assert sorted(os.listdir(cache / "store")) == store_before
+            assert _contents(cache) == before, (leave, result.stderr)
             assert os.listdir(cache / "tmp") == []
-    # The scan met the disk's end at several steps of the build, then a build that fit.
-    assert "succeeded" in steps, steps
-    assert len(steps - {"succeeded"}) >= 3, steps
+            return False
+
+        failed, fits = 0, 0
+        for leave_kb in (0, 40, 300, 600, 1100, 1700, 2600, 4000):
+            if build_with(leave_kb * 1024):
+                fits = leave_kb * 1024
+                break
+            failed = leave_kb * 1024
+        assert fits, steps
+        while fits - failed > 4096:
+            middle = (failed + fits) // 2
+            if build_with(middle):
+                fits = middle
+            else:
+                failed = middle
+    # The scan met the disk's end at each step that writes, then a build that fit.
+    assert {"creating", "pip install", "succeeded"} <= steps, steps
 
 
 def test_a_disk_that_fills_at_any_step_of_a_uv_build(tmp_path: Path, wheelhouse: Path, run_reprorun) -> None:
@@ -224,8 +243,6 @@ def _last_step(stderr: str) -> str:
     if not commands:
         return "creating"
     last = commands[-1]
-    if "_compile.py" in last:
-        return "bytecode or publication"
     if re.search(r"/pip install ", last):
         return "pip install" if "installed" not in stderr else "store"
     return "other"

@@ -1,10 +1,10 @@
-"""uv-built envs share each package folder's `__pycache__` through the store (pycache.py, issue 17).
+"""Envs share each package folder's `__pycache__` through the store (pycache.py, issue 17).
 
-The bytecode a first run writes is there for the next env of the same sources; tracebacks,
-`inspect` and coverage still name each env's own files; `cache prune` removes a shared folder
-with the last env that used it. The unit tests lay out envs by hand (a site-packages with RECORD
-files, sources with fixed mtimes, as uv's links into its cache have); the last ones build real
-envs with uv.
+uv and pip builds alike. The bytecode a first run writes is there for the next env of the same
+sources; tracebacks, `inspect` and coverage still name each env's own files; `cache prune`
+removes a shared folder with the last env that used it. The unit tests lay out envs by hand (a
+site-packages with RECORD files, sources with fixed mtimes, as uv's links into its cache and the
+store's links have); the last ones build real envs (pip's: tests/test_bytecode_store.py).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 
 from reprorun.envs import pycache, store
-from test_bytecode_store import FILES, MTIME, site
-from wheelhouse import Spec, build_wheel
+from test_bytecode_store import FILES, MTIME, manymods, site
 
 TAG = sys.implementation.cache_tag
 # lib/python3.X/site-packages
@@ -190,12 +189,7 @@ def test_a_second_uv_env_starts_with_the_bytecode_of_the_first_ones_run(run_repr
                                                                         cache_dir: Path):  # fmt: skip
     """uv writes no bytecode; the first run writes what it imports, into the store; the next env
     of the same packages starts with it; prune removes it with the last env that used it."""
-    links = tmp_path / "links"
-    files = tuple((f"manymods/m{i:03d}.py", f"VALUE = {i}\n") for i in range(100))
-    build_wheel(Spec("manymods", "1.0", "manymods", extra_files=files), links)
-    script = tmp_path / "s.py"
-    script.write_text("# /// script\n# dependencies = ['manymods']\n# ///\nimport manymods.m099\n"
-                      "print(manymods.m099.VALUE)\n")  # fmt: skip
+    links, script = manymods(tmp_path)
     for extra in ((), ("--refresh",)):
         result = run_reprorun("--installer", "uv", "--python", sys.executable, "--find-links", links, *extra, script,
                               env={"PYTHONDONTWRITEBYTECODE": ""})  # fmt: skip

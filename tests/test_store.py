@@ -64,3 +64,19 @@ def test_two_pip_envs_of_the_same_packages_share_their_files(run_reprorun, tmp_p
     shared = [p for p in site.rglob("*") if p.is_file() and (twin / p.relative_to(site)).exists()
               and p.stat().st_ino == (twin / p.relative_to(site)).stat().st_ino]  # fmt: skip
     assert len(shared) >= 6  # sources and metadata; bytecode embeds each copy's mtime and differs
+
+
+def test_empty_files_get_one_mtime_in_every_env(tmp_path: Path):
+    """Empty files are not linked (they take no disk), but get the same mtime in every env, as a
+    link would give them: the bytecode of an empty `__init__.py` is then valid in each env that
+    shares it (pycache.py names a shared `__pycache__` folder by its sources' mtimes)."""
+    one = tree(tmp_path / "one", {"pkg/__init__.py": b"", "pkg/a.py": b"A = 1\n"})
+    two = tree(tmp_path / "two", {"pkg/__init__.py": b"", "pkg/a.py": b"A = 1\n"})
+    os.utime(two / "pkg/__init__.py", (1_800_000_000, 1_800_000_000))
+    shelf = tmp_path / "store"
+    store.share(shelf, one)
+    store.share(shelf, two)
+    mtimes = {os.stat(root / "pkg/__init__.py").st_mtime for root in (one, two)}
+    assert mtimes == {store.EMPTY_MTIME}
+    assert os.stat(two / "pkg/__init__.py").st_nlink == 1  # not linked: no block to save
+    assert len(list(shelf.iterdir())) == 1  # a.py only

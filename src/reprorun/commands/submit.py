@@ -10,7 +10,6 @@ script beside it whose tasks run `reprorun --offline` on the snapshot; submit it
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -166,19 +165,19 @@ def _prepare_tasks(job: Job) -> None:
 
 
 def _compile_once(env: Path) -> None:
-    """Bytecode for an env uv built (uv writes none; pip builds have it), once: else the first
-    import of each task writes `__pycache__` into the shared env, an array's tasks all at once."""
+    """Bytecode for every module of the env, once: builds write none (envs/pycache.py), and else
+    the first import of each task would write `__pycache__` files, an array's tasks all at once.
+    What it compiles goes into the folders the env shares through the store, for later envs too."""
     done = env / "reprorun-bytecode"
-    try:
-        info = json.loads((env / "reprorun-complete").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    if not isinstance(info, dict) or info.get("installer") != "uv" or done.exists():
+    if done.exists() or not (env / "reprorun-complete").is_file():
         return
     from reprorun.envs.installers.pip import compile_env
 
     compile_env(env)
-    done.touch()
+    try:
+        done.touch()
+    except OSError as exc:  # a cache this user reads only: compiled as far as it could be
+        log.debug("bytecode of %s: %s", env, exc)
 
 
 def _wait(job_id: str) -> int:

@@ -1,10 +1,11 @@
-"""Bytecode shared between uv-built envs: each package folder's `__pycache__` lives in the store.
+"""Bytecode shared between envs: each package folder's `__pycache__` lives in the store.
 
-uv writes no bytecode: an env's first run compiles each module it imports (most of a science
-script's first run) and writes the `.pyc` beside the source. uv links the sources of every env
-from its own cache, so a second env of the same packages has the very same source files (same
-content, same mtime) and could use that bytecode, but its `__pycache__` folders are its own. Here,
-after uv installed, each package folder of the env gets `__pycache__` as a link to a folder of
+Neither installer writes bytecode at build (uv writes none; pip is told `--no-compile`): an env's
+first run compiles each module it imports (most of a science script's first run) and writes the
+`.pyc` beside the source. A second env of the same packages has the very same source files (uv
+links them from its cache, the content store links pip's: store.py), with the same mtimes, and
+could use that bytecode, but its `__pycache__` folders are its own. So after the install (and,
+for pip, the store), each package folder of the env gets `__pycache__` as a link to a folder of
 the content store named by what decides the validity of its bytecode: every `.py` file of the
 folder with its sha256 (from the dists' RECORD files: nothing is hashed), mtime and size. What the
 first env's run compiles is then there for every later env of the same sources; Python checks
@@ -13,12 +14,13 @@ so a folder shared wrongly could only cost time, never run stale code.
 
 Why at first run, not at build (issue 17): compiling every module at build costs about 60% more
 CPU than the first run compiles (it imports less than half of numpy, pandas and matplotlib), so a
-first env would get slower where cores are few or busy; this way it costs what it did, and the
-cache holds only the bytecode of what was imported, as uv's does. What the bytecode is compiled
-with does not matter: Python replaces the file name in a `.pyc`'s code with the source's real
-path when it loads it (`_imp._fix_co_filename`), so tracebacks, `inspect` and coverage name each
-env's own files. A Slurm `submit` compiles the rest once (commands/submit.py), into the shared
-folders: the array's tasks then write nothing.
+first env would get slower where cores are few or busy, and the cache would hold the bytecode of
+modules nothing imports (14 MiB of a science env's). What the bytecode is compiled with does not
+matter: Python replaces the file name in a `.pyc`'s code with the source's real path when it
+loads it (`_imp._fix_co_filename`), so tracebacks, `inspect` and coverage name each env's own
+files. A Slurm `submit` compiles the rest once (commands/submit.py), into the shared folders: the
+array's tasks then write nothing. An env in a cache its user cannot write (a shared cache's
+reader) compiles what it imports in memory at each start, as Python does wherever it cannot write.
 
 Each env holds a hard link to the shared folder's `users` file (`reprorun-pycache/<name>`), so the
 folder's users are counted by the file system: `sweep` removes a folder whose `users` has no other
@@ -33,7 +35,6 @@ import shutil
 import stat
 from pathlib import Path
 
-from reprorun.envs._compile import recorded_digests
 from reprorun.envs.installers.venv import site_packages
 from reprorun.envs.interpreters import sha256_hex
 
@@ -95,6 +96,34 @@ def _folders(root: str) -> list[tuple[str, str]]:
             lines.append(f"{name}\0{digests.get(path, '-')}\0{int(info.st_mtime)}\0{info.st_size}\n")
         else:
             found.append((folder, sha256_hex("".join(lines).encode())[:40]))
+    return found
+
+
+def recorded_digests(root: str) -> dict[str, str]:
+    """Each `.py` file's sha256 as the RECORD files of the dists under root give it (urlsafe
+    base64, a valid file name), by the file's normalized path."""
+    found: dict[str, str] = {}
+    try:
+        names = [name for name in os.listdir(root) if name.endswith(".dist-info")]
+    except OSError:
+        return found
+    for name in names:
+        try:
+            with open(os.path.join(root, name, "RECORD"), encoding="utf-8", newline="") as handle:
+                lines = handle.read().splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in lines:
+            if line.startswith('"'):  # a quoted path (a comma in it): rare, so csv only then
+                import csv
+
+                row = next(csv.reader([line]), [])
+            else:
+                row = line.rsplit(",", 2)
+            if len(row) >= 2 and row[0].endswith(".py") and row[1].startswith("sha256="):
+                digest = row[1][7:]
+                if digest.isascii() and digest.replace("-", "").replace("_", "").isalnum():
+                    found[os.path.normpath(os.path.join(root, row[0]))] = digest
     return found
 
 

@@ -6,8 +6,8 @@ published, every regular file of its site-packages is looked up by content (size
 it lacks is linked into the store. Two envs with numpy and pandas then cost the disk of one.
 Where the file system refuses hard links (another device, a file system without them), nothing
 changes and the env keeps its own copies. `cache prune` removes store files no env links to.
-The store also holds bytecode: pip builds' `.pyc` files (_compile.py) and uv builds' shared
-`__pycache__` folders (pycache.py).
+The store also holds the envs' shared `__pycache__` folders (pycache.py), and `sweep` removes them
+with their last env.
 """
 
 from __future__ import annotations
@@ -16,12 +16,16 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 log = logging.getLogger("reprorun")
 
 MIN_SIZE = 1  # even a small file fills a whole disk block; empty ones take none
+# The mtime every empty file gets instead of a link (1980-01-01, the oldest a wheel can record):
+# the same in every env, as a link would make it, so the bytecode of an empty `__init__.py` is
+# valid in every env that shares its folder's `__pycache__` (pycache.py names a folder by mtimes).
+EMPTY_MTIME = 315532800
 
 
 def share(store: Path, tree: Path) -> tuple[int, int]:
@@ -32,8 +36,9 @@ def share(store: Path, tree: Path) -> tuple[int, int]:
             return 0, 0  # hard links cannot cross file systems
     except OSError:
         return 0, 0
-    candidates = [(path, info) for path, info in _files(tree)
-                  if stat.S_ISREG(info.st_mode) and info.st_size >= MIN_SIZE and info.st_nlink == 1]  # fmt: skip
+    files = [(path, info) for path, info in _files(tree) if stat.S_ISREG(info.st_mode) and info.st_nlink == 1]
+    candidates = [(path, info) for path, info in files if info.st_size >= MIN_SIZE]
+    _settle_empty(path for path, info in files if info.st_size < MIN_SIZE)
     shared = saved = 0
     for (path, info), digest in zip(candidates, _digests([path for path, _info in candidates]), strict=True):
         if digest is None:
@@ -53,6 +58,15 @@ def share(store: Path, tree: Path) -> tuple[int, int]:
             if isinstance(exc, PermissionError) or exc.errno in (18, 31, 95):  # EXDEV, EMLINK, ENOTSUP
                 return shared, saved
     return shared, saved
+
+
+def _settle_empty(paths: Iterable[str]) -> None:
+    """Give the empty files EMPTY_MTIME (they are not linked: they take no disk)."""
+    for path in paths:
+        try:
+            os.utime(path, (EMPTY_MTIME, EMPTY_MTIME))
+        except OSError as exc:
+            log.debug("mtime of %s kept: %s", path, exc.strerror)
 
 
 def sweep(store: Path) -> int:

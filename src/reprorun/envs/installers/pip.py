@@ -3,6 +3,14 @@
 pip is virtualenv's embedded wheel, unpacked once into the cache and run by the target interpreter
 itself, so an env needs no pip of its own and every interpreter gets a modern pip. `pip_command`
 is the one place that says how pip is run: builds and freeze's resolution both use it.
+
+pip installs without bytecode (`--no-compile`), and a build writes none (issue 17): the content
+store links the env's files (store.py), then each package folder's `__pycache__` becomes a folder
+of the store named by its sources (pycache.py), as for uv. The first run compiles what it imports
+into it, and a later env of the same packages starts with that; compiling every module at build
+cost a first env more CPU than its first run compiles and filled the cache with bytecode nothing
+imports. `compile_env` compiles an env whole (_compile.py, on every core): Slurm's `submit` runs
+it once, before an array's tasks start, so that they write nothing.
 """
 
 from __future__ import annotations
@@ -120,17 +128,18 @@ class PipBackend:
     def build(
         self, dest: Path, interpreter: Interpreter, request: InstallRequest | None, app_data: Path, verbosity: int
     ) -> int:
-        """virtualenv, pip without compiling, the store, then the bytecode (_compile.py): linked
-        from the store where another env has it, compiled (and stored) where not."""
+        """virtualenv, pip without compiling, then the store: the env's files, and its package
+        folders' `__pycache__`, which the first run fills (pycache.py)."""
         self.create(dest, interpreter, app_data, verbosity)
         if request is None:
             return 0
         installed = self.install(dest, interpreter, request, verbosity)
         if self.store is not None:
-            from reprorun.envs import store
+            from reprorun.envs import pycache, store
 
-            store.share(self.store, dest / "lib")  # the sources first: their mtimes go into the bytecode
-        compile_env(dest, self.store)
+            # The files first: a folder's shared bytecode is named by its sources' mtimes, the store's.
+            store.share(self.store, dest / "lib")
+            pycache.share(self.store, dest)
         return installed
 
     def create(self, dest: Path, interpreter: Interpreter, app_data: Path, verbosity: int) -> None:
@@ -147,7 +156,7 @@ class PipBackend:
     def install(self, dest: Path, interpreter: Interpreter, request: InstallRequest, verbosity: int) -> int:
         """Install with pip run by the env's own interpreter; return the number installed.
 
-        Without bytecode: `compile_env` writes it afterwards, on every core (see _compile.py).
+        Without bytecode: the first run writes what it imports (see the module's docstring).
         """
         argv = pip_command(str(env_python(dest)), interpreter.short, self.unpacked, "install", request.sources,
                            verbosity, watched=request.watch is not None)  # fmt: skip
@@ -161,30 +170,23 @@ class PipBackend:
         return _count_report(request.report)
 
 
-def compile_env(dest: Path, store: Path | None = None) -> None:
-    """Bytecode for the env's modules as pip would write it, in parallel, and shared through the
-    content store `store` if given: linked from it, or compiled and put in it (see _compile.py)."""
+def compile_env(dest: Path) -> None:
+    """Bytecode for every module of the env that has none yet, as pip would write it, on every
+    core (see _compile.py); into the store's shared folders where the env's `__pycache__` links there."""
     # The folders are given: with -S (a faster start) a Python before 3.11 would not even know
     # that it runs in a venv, which its `site` module finds out.
     folders = [str(path) for path in site_packages(dest)]
     if not folders:
         return
-    shared = []
-    if store is not None:
-        try:
-            store.mkdir(parents=True, exist_ok=True)
-            shared = ["--store", str(store)]
-        except OSError as exc:  # compiled, not shared
-            log.debug("no content store at %s: %s", store, exc)
-    result = processes.run([str(env_python(dest)), "-S", COMPILE_HELPER, *shared, *folders], env=pip_environment())
+    result = processes.run([str(env_python(dest)), "-S", COMPILE_HELPER, *folders], env=pip_environment())
     if result.returncode != 0 or result.stderr:
         log.debug("compiling the env's modules: exit %d\n%s", result.returncode, result.tail(6))
     _check_space(dest)
 
 
 def _check_space(dest: Path) -> None:
-    """Fail the build when the bytecode took the last space: a module compiles only where it fits,
-    silently, so an env on a full disk would be published with part of its bytecode."""
+    """Fail when the bytecode took the last space: a module compiles only where it fits, silently,
+    so an env on a full disk would be marked compiled with part of its bytecode."""
     try:
         free = os.statvfs(dest).f_bavail
     except (OSError, AttributeError):
