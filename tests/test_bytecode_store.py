@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from reprorun.commands import submit
 from reprorun.envs import _compile, pycache
-from reprorun.envs.installers.pip import COMPILE_HELPER, compile_env
+from reprorun.envs.installers.pip import COMPILE_HELPER, compile_env, compile_once
 from reprorun.envs.installers.venv import env_python
 from wheelhouse import Spec, build_wheel
 
@@ -201,11 +200,11 @@ def test_a_pip_env_compiled_by_submit_writes_nothing_when_it_runs(run_reprorun, 
     (package,) = first.glob("lib/python*/site-packages/manymods")
     assert (package / "__pycache__").is_symlink()
     assert list((cache_dir / "store" / pycache.FOLDER).rglob("*.pyc")) == []  # nothing compiled at build
-    submit._compile_once(first)
+    compile_once(first)
     assert (first / "reprorun-bytecode").exists()
     assert len(list((package / "__pycache__").glob("*.pyc"))) == 101
     before = _tree(cache_dir)
-    submit._compile_once(first)  # once only
+    compile_once(first)  # once only
     result = run_reprorun(*argv, script, env=writing)
     assert (result.returncode, result.stdout) == (0, "99\n"), result.stderr
     after = _tree(cache_dir)

@@ -141,6 +141,7 @@ def _source_options(ns: argparse.Namespace) -> tuple[str, ...]:
 def _prepare_tasks(job: Job) -> None:
     """What lets every task start warm: the env marked used, and the warm index entry of the snapshot."""
     from reprorun.envs import inventory, locks
+    from reprorun.envs.installers.pip import compile_once
     from reprorun.launch import remember
 
     assert job.env is not None
@@ -150,7 +151,7 @@ def _prepare_tasks(job: Job) -> None:
     job.cache.touch(build)
     job.cache.remember_script(build, str(job.snapshot.script))
     inventory.reserve(job.cache, build)  # queued tasks hold nothing yet: keep `cache prune` off it
-    _compile_once(job.env.path)
+    compile_once(job.env.path)  # else every task compiles its imports, all at once
     if job.kernel_env is not None:  # and the kernel env the executed notebooks run in
         kernel = job.kernel_env.path.name
         if not locks.hold_and_verify(str(job.cache.path), kernel):
@@ -158,26 +159,10 @@ def _prepare_tasks(job: Job) -> None:
         job.cache.touch(kernel)
         job.cache.remember_script(kernel, str(job.snapshot.script))
         inventory.reserve(job.cache, kernel)
-        _compile_once(job.kernel_env.path)
+        compile_once(job.kernel_env.path)
     if job.warm:
         python = job.spec.interpreter.executable
         remember.record(job.cache.path, job.script_text, str(job.snapshot.script), python, job.env.key, python)
-
-
-def _compile_once(env: Path) -> None:
-    """Bytecode for every module of the env, once: builds write none (envs/pycache.py), and else
-    the first import of each task would write `__pycache__` files, an array's tasks all at once.
-    What it compiles goes into the folders the env shares through the store, for later envs too."""
-    done = env / "reprorun-bytecode"
-    if done.exists() or not (env / "reprorun-complete").is_file():
-        return
-    from reprorun.envs.installers.pip import compile_env
-
-    compile_env(env)
-    try:
-        done.touch()
-    except OSError as exc:  # a cache this user reads only: compiled as far as it could be
-        log.debug("bytecode of %s: %s", env, exc)
 
 
 def _wait(job_id: str) -> int:

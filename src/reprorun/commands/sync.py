@@ -1,4 +1,4 @@
-"""`reprorun sync SCRIPT...`: build each script's environment without running it; print its path."""
+"""`reprorun sync SCRIPT...`: build each script's environment, its modules compiled, without running it."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 
 def run(name: str, ns: argparse.Namespace, options: Options) -> int:
     """Prepare every script; go on after a failure, and exit with the worst status."""
+    from reprorun.envs.installers.pip import compile_once
+
     status = 0
     for path in ns.scripts:
         try:
@@ -34,6 +36,7 @@ def run(name: str, ns: argparse.Namespace, options: Options) -> int:
         script, spec, env, cache = found.script, found.spec, found.env, found.cache
         cache.touch(env.path.name)
         cache.remember_script(env.path.name, path)
+        compile_once(env.path)  # prepared whole: jobs and readers of the cache then compile nothing
         if not script.is_stdin and remember.eligible(ns):
             remember.record(cache.path, script.text, path, options.python, env.key, spec.interpreter.executable)
         sys.stdout.write(f"{env.path}\n")

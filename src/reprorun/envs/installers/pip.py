@@ -31,6 +31,7 @@ from reprorun.envs.scratch import fill_once
 from reprorun.errors import BuildError
 
 log = logging.getLogger("reprorun")
+BYTECODE_MARKER = "reprorun-bytecode"  # in an env whose modules are all compiled (compile_once)
 
 
 COMPILE_HELPER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_compile.py")
@@ -182,6 +183,21 @@ def compile_env(dest: Path) -> None:
     if result.returncode != 0 or result.stderr:
         log.debug("compiling the env's modules: exit %d\n%s", result.returncode, result.tail(6))
     _check_space(dest)
+
+
+def compile_once(env: Path) -> None:
+    """Bytecode for every module of a published env, once (`sync`, `submit`): builds write none
+    (envs/pycache.py), and the tasks or users who then start it at once would each compile their
+    imports, or, reading a cache they may not write, compile them in memory at every start. What
+    it compiles goes into the folders the env shares through the store, for later envs too."""
+    done = env / BYTECODE_MARKER
+    if done.exists() or not (env / "reprorun-complete").is_file():
+        return
+    compile_env(env)
+    try:
+        done.touch()
+    except OSError as exc:  # a cache this user reads only: compiled as far as it could be
+        log.debug("bytecode of %s: %s", env, exc)
 
 
 def _check_space(dest: Path) -> None:
