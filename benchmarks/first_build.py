@@ -2,14 +2,15 @@
 
     python benchmarks/first_build.py [--runs 7] [--old VENV] [--script science]
 
-reprorun's uv builds get their bytecode at build (issue 17): compiled in parallel into the
-content store by the first env of a set of packages, hard-linked from there by every later one.
-The cold section of run.py measures the later builds (its untimed warm-up fills the store); this
-shows the first one too. Rows, run interleaved after one untimed warm-up each (wheel caches warm):
+reprorun's builds share bytecode between envs (issue 17, envs/pycache.py): the first env of a
+set of packages compiles on its first run's imports, into folders of the content store that every
+later env's `__pycache__` links to. The cold section of run.py measures the later builds (its
+untimed warm-up fills the store); this shows the first one too. Rows, run interleaved after one
+untimed warm-up each (wheel caches warm):
 
 - `reprorun --installer uv, first env`: the cache's envs and its content store removed before
-  each run, so the bytecode is compiled (interpreter descriptions, virtualenv's data stay);
-- `reprorun --installer uv, later env`: only the envs removed: the bytecode is linked;
+  each run, so the first run compiles its imports (interpreter descriptions, virtualenv's data stay);
+- `reprorun --installer uv, later env`: only the envs removed: the bytecode is there;
 - `uv run --script (fresh env)`: `environments-v2/*` removed, as in run.py;
 - with `--old VENV` (an install of the code before the change), its `--installer uv` build,
   envs and store removed: what a first env cost before.
