@@ -174,3 +174,18 @@ def test_digest_is_128_bits_of_the_builtin_keyed_hash() -> None:
     keys = (0x7265_7072_6F72_756E, 0x7761_726D_2D73_7461)
     assert warm.digest(b"a") == _imp.source_hash(keys[0], b"a") + _imp.source_hash(keys[1], b"a")
     assert len({warm.digest(bytes([n])) for n in range(256)}) == 256
+
+
+def test_options_reads_the_plain_runs_options_for_the_warm_start_and_the_first_run() -> None:
+    """One option loop for both (warm._parse, launch/firstrun._parse): flags, -q counts, values."""
+    assert warm.options(["-qq", "--offline", "--python=/x/python", "s.py", "-q"], {"--offline"}) == (
+        3, {"--python": "/x/python"}, {"--offline"}, 2)  # fmt: skip
+    assert warm.options(["--quiet", "--cache-dir", "c", "--python", "3.11", "--python", "3.12", "s.py"],
+                        {"--quiet"}) == (7, {"--cache-dir": "c", "--python": "3.12"}, {"--quiet"}, 1)  # fmt: skip
+    assert warm.options(["--refresh", "s.py"], {"--offline"}) is None  # a flag the caller does not take
+    assert warm.options(["--refresh", "s.py"], {"--refresh"}) == (1, {}, {"--refresh"}, 0)
+    assert warm.options(["--python"], set()) is None  # no value
+    assert warm.options(["-q"], set()) is None  # no script
+    # A value the command line refuses, even one a later option overrides: the full path reports it.
+    assert warm.options(["--installer", "bad", "--installer", "uv", "s.py"], set()) is None
+    assert warm.options(["--installer=uv", "s.py"], set()) == (1, {"--installer": "uv"}, set(), 0)

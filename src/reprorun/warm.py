@@ -50,7 +50,7 @@ except ImportError:  # pragma: no cover - not CPython: any stable 8-byte hash wi
 
 FORMAT = "reprorun-warm-2"  # in the fingerprint: another format's index entries are simply not found
 CODE_FORMAT = "reprorun-code-2"
-_FLAGS = {"--offline", "-q", "--quiet"}
+_FLAGS = {"--offline", "--quiet"}  # and -q, -qq... (options)
 _VALUED = {"--python", "--cache-dir", "--installer"}
 _INSTALLERS = {"auto", "pip", "uv"}  # cli.py's choices
 _own: "str | None" = None
@@ -179,29 +179,11 @@ def _parse(argv: list[str]) -> tuple[str | None, str | None, str, list[str]] | N
     # Besides the script, only options that cannot change which env runs or what is printed:
     # `--offline` and `-q` (a warm run prints nothing and touches no network), `--installer` (the
     # key does not name the installer: pip and uv build the same env), and `--python` and
-    # `--cache-dir`, which are part of the fingerprint. Each valued option also as `--name=value`.
-    chosen: dict[str, str] = {}
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg in _FLAGS or (arg.startswith("-q") and arg.strip("q") == "-"):
-            i += 1
-            continue
-        name, equals, value = arg.partition("=")
-        if name not in _VALUED:
-            if arg.startswith("-"):
-                return None
-            break
-        if not equals:
-            if i + 1 >= len(argv):
-                return None
-            value = argv[i + 1]
-        if name == "--installer" and value not in _INSTALLERS:
-            return None  # the full path reports it
-        chosen[name] = value  # the last one counts, as with argparse
-        i += 1 if equals else 2
-    else:
+    # `--cache-dir`, which are part of the fingerprint.
+    found = options(argv, _FLAGS)
+    if found is None:
         return None
+    i, chosen, _, _ = found
     script = argv[i]
     if script.endswith(".ipynb"):
         return None  # a notebook runs through _runner.py: the full path builds its argv
@@ -211,6 +193,42 @@ def _parse(argv: list[str]) -> tuple[str | None, str | None, str, list[str]] | N
     if cache_dir is not None:
         cache_dir = os.path.abspath(os.path.expanduser(cache_dir))
     return chosen.get("--python"), cache_dir, script, argv[i + 1 :]
+
+
+def options(argv: list[str], flags: set[str]) -> tuple[int, dict[str, str], set[str], int] | None:
+    """For `[OPTION...] SCRIPT ...`: (the script's index, the valued options chosen, the `flags`
+    seen, how many `-q`), or None at another option, a missing value or no script."""
+    # `-q`, `-qq` and `--quiet` count; `--python`, `--cache-dir` and `--installer` (one of the
+    # command line's choices, else the full path reports it) take a value, also as `--name=value`.
+    chosen: dict[str, str] = {}
+    seen: set[str] = set()
+    quiet = 0
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg.startswith("-q") and arg.strip("q") == "-":
+            quiet += len(arg) - 1
+            i += 1
+            continue
+        if arg in flags:
+            seen.add(arg)
+            quiet += arg == "--quiet"
+            i += 1
+            continue
+        name, equals, value = arg.partition("=")
+        if name not in _VALUED:
+            if arg.startswith("-"):
+                return None
+            return i, chosen, seen, quiet
+        if not equals:
+            if i + 1 >= len(argv):
+                return None
+            value = argv[i + 1]
+        if name == "--installer" and value not in _INSTALLERS:
+            return None
+        chosen[name] = value  # the last one counts, as with argparse
+        i += 1 if equals else 2
+    return None
 
 
 def config_text() -> str:

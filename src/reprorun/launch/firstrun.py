@@ -26,7 +26,6 @@ from reprorun import cachefiles, warm  # both loaded by the warm start already
 # script with requirements, pays next to nothing for this attempt.
 
 _FLAGS = {"--offline", "--refresh", "--quiet"}
-_VALUED = {"--python", "--cache-dir", "--installer"}
 _CONFIG_KEYS = ("cache-dir", "installer")
 
 TYPE_CHECKING = False  # typing's own flag costs an import of typing
@@ -89,35 +88,11 @@ def _launch(root: str, env: str, script: str, args: list[str], data: bytes) -> N
 
 
 def _parse(argv: list[str]) -> _Run | None:
-    """The plain run's options, or None for anything else (warm._parse's rule, with `--refresh`)."""
-    flags: set[str] = set()
-    chosen: dict[str, str] = {}
-    quiet = 0
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg.startswith("-q") and arg.strip("q") == "-":
-            quiet += len(arg) - 1
-            i += 1
-            continue
-        if arg in _FLAGS:
-            flags.add(arg)
-            quiet += arg == "--quiet"
-            i += 1
-            continue
-        name, equals, value = arg.partition("=")
-        if name not in _VALUED:
-            if arg.startswith("-"):
-                return None
-            break
-        if not equals:
-            if i + 1 >= len(argv):
-                return None
-            value = argv[i + 1]
-        chosen[name] = value  # the last one counts, as with argparse
-        i += 1 if equals else 2
-    else:
+    """The plain run's options, or None for anything else (warm's options, with `--refresh`)."""
+    found = warm.options(argv, _FLAGS)
+    if found is None:
         return None
+    i, chosen, flags, quiet = found
     script = argv[i]
     if script == "-" or script.endswith(".ipynb") or not (os.sep in script or script.endswith(".py")
                                                            or os.path.isfile(script)):  # fmt: skip
