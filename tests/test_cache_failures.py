@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -155,19 +156,7 @@ def test_a_disk_that_fills_at_any_step_of_a_pip_build(tmp_path: Path, wheelhouse
             assert os.listdir(cache / "tmp") == []
             return False
 
-        failed, fits = 0, 0
-        for leave_kb in (0, 40, 300, 600, 1100, 1700, 2600, 4000):
-            if build_with(leave_kb * 1024):
-                fits = leave_kb * 1024
-                break
-            failed = leave_kb * 1024
-        assert fits, steps
-        while fits - failed > 4096:
-            middle = (failed + fits) // 2
-            if build_with(middle):
-                fits = middle
-            else:
-                failed = middle
+        _scan_free_space(build_with, (0, 40, 300, 600, 1100, 1700, 2600, 4000), steps)
     # The scan met the disk's end at each step that writes, then a build that fit.
     assert {"creating", "pip install", "succeeded"} <= steps, steps
 
@@ -203,19 +192,7 @@ def test_a_disk_that_fills_at_any_step_of_a_uv_build(tmp_path: Path, wheelhouse:
             assert os.listdir(cache / "tmp") == []
             return False
 
-        failed, fits = 0, 0
-        for leave_kb in (0, 8, 24, 64, 160, 320, 640, 1000, 1500, 2600, 4000, 8000):
-            if build_with(leave_kb * 1024):
-                fits = leave_kb * 1024
-                break
-            failed = leave_kb * 1024
-        assert fits, steps
-        while fits - failed > 4096:
-            middle = (failed + fits) // 2
-            if build_with(middle):
-                fits = middle
-            else:
-                failed = middle
+        _scan_free_space(build_with, (0, 8, 24, 64, 160, 320, 640, 1000, 1500, 2600, 4000, 8000), steps)
     assert {"before uv", "uv creating the env", "uv installing"} <= set(steps), steps
     assert "after uv (the publication)" in steps, steps
 
@@ -246,3 +223,21 @@ def _last_step(stderr: str) -> str:
     if re.search(r"/pip install ", last):
         return "pip install" if "installed" not in stderr else "store"
     return "other"
+
+
+def _scan_free_space(build_with: Callable[[int], bool], leaves_kb: tuple[int, ...], steps: object) -> None:
+    """Build with each free space of `leaves_kb` until one fits, then halve the gap between the
+    last that failed and the first that fit down to one page: each step that writes meets the end."""
+    failed, fits = 0, 0
+    for leave_kb in leaves_kb:
+        if build_with(leave_kb * 1024):
+            fits = leave_kb * 1024
+            break
+        failed = leave_kb * 1024
+    assert fits, steps
+    while fits - failed > 4096:
+        middle = (failed + fits) // 2
+        if build_with(middle):
+            fits = middle
+        else:
+            failed = middle
